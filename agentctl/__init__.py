@@ -1,0 +1,5 @@
+"""agentctl: identity provisioning and debugging for AI agents."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Typer commands: parse, call a service, hand the Result to agentctl.output. Thin."""

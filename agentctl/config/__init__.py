@@ -1,0 +1,1 @@
+"""Profiles, paths and secrets. Everything is read at call time, never at import."""

@@ -1,0 +1,1 @@
+"""Pure domain logic: no I/O, no clock (it is passed in), no httpx/rich/typer/keyring."""

@@ -1,0 +1,1 @@
+"""The embedded IdP: a real OAuth 2.0 / OIDC authorization server built on Authlib."""

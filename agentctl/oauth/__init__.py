@@ -1,0 +1,1 @@
+"""The OAuth/OIDC protocol client on httpx: discovery, JWKS, token endpoint, registration."""

@@ -1,0 +1,1 @@
+"""Everything agentctl writes to a terminal. The only package that imports rich."""

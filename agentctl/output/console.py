@@ -1,0 +1,44 @@
+"""Console construction. NO_COLOR (https://no-color.org) and non-TTY output are honoured."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TextIO
+
+from rich.console import Console
+from rich.theme import Theme
+
+THEME = Theme(
+    {
+        "ok": "green",
+        "bad": "bold red",
+        "warn": "yellow",
+        "info": "cyan",
+        "muted": "dim",
+        "key": "bold",
+        "high": "bold red",
+        "medium": "yellow",
+        "low": "cyan",
+        "subject": "bold green",
+        "actor": "bold magenta",
+        "history": "dim magenta",
+    }
+)
+
+
+def make_console(*, stderr: bool = False, file: TextIO | None = None) -> Console:
+    """A console for stdout (data) or stderr (diagnostics), read from the env at call time."""
+    stream = file if file is not None else (sys.stderr if stderr else sys.stdout)
+    no_color = "NO_COLOR" in os.environ
+    return Console(
+        file=stream,
+        theme=THEME,
+        no_color=no_color,
+        highlight=False,
+        soft_wrap=False,
+        width=int(os.environ["COLUMNS"]) if os.environ.get("COLUMNS", "").isdigit() else None,
+    )
+
+
+__all__ = ["THEME", "make_console"]

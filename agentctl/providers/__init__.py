@@ -1,0 +1,1 @@
+"""One module per identity provider, behind the IdentityProvider protocol in base.py."""

@@ -1,0 +1,1 @@
+"""One use-case per command. Collaborators come in as arguments; each returns a Result."""

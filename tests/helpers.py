@@ -1,0 +1,28 @@
+"""Run the CLI in-process and look at what a user would see."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from typer.testing import CliRunner
+
+from agentctl.cli.app import app
+
+
+@dataclass
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+def run(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> CliResult:
+    """Invoke `agentctl ARGS` through the root group (so the error mapping is exercised)."""
+    runner = CliRunner()
+    result = runner.invoke(app, list(args), input=stdin, env=env, catch_exceptions=False)
+    return CliResult(result.exit_code, result.stdout, result.stderr)
