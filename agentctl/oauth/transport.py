@@ -1,0 +1,156 @@
+"""Send one HTTP request to an IdP and turn every way it can fail into one clear AgentctlError.
+
+Idempotent reads (metadata, JWKS) retry with backoff; token requests never do, because a retried
+token request can spend a one-time credential (an authorization code, a `jti`) twice.
+"""
+
+from __future__ import annotations
+
+import ssl
+import time
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from agentctl.core.transport_rules import is_secure_url
+from agentctl.errors import ConfigError, NetworkError, OAuthError
+
+if TYPE_CHECKING:
+    import httpx
+
+RETRY_STATUSES = frozenset({502, 503, 504})
+
+
+def require_secure(url: str, what: str = "URL") -> None:
+    """TLS everywhere; plain http only for loopback (RFC 8252 §7.3)."""
+    if not is_secure_url(url):
+        raise ConfigError(
+            f"refusing {what} {url}: plain http is accepted only for loopback addresses",
+            hint="use an https:// URL (and --ca-bundle for a private CA)",
+        )
+
+
+def send(
+    client: httpx.Client,
+    method: str,
+    url: str,
+    *,
+    idempotent: bool = False,
+    retries: int = 2,
+    backoff: float = 0.25,
+    **kwargs: Any,
+) -> httpx.Response:
+    """Send a request; raise NetworkError for transport failures and HTTP 5xx."""
+    import httpx
+
+    require_secure(url)
+    host = urlsplit(url).netloc
+    attempts = 1 + (retries if idempotent else 0)
+    for attempt in range(attempts):
+        last = attempt == attempts - 1
+        try:
+            response = client.request(method, url, **kwargs)
+        except httpx.TimeoutException as exc:
+            if not last:
+                time.sleep(backoff * 2**attempt)
+                continue
+            raise NetworkError(
+                f"{host} did not answer in time ({type(exc).__name__})",
+                hint="check the IdP is reachable, or retry later",
+            ) from None
+        except httpx.ConnectError as exc:
+            if not last:
+                time.sleep(backoff * 2**attempt)
+                continue
+            raise _connect_error(host, exc) from None
+        except httpx.TransportError as exc:
+            raise NetworkError(
+                f"talking to {host} failed: {exc}", hint="check the URL and your network"
+            ) from None
+        if response.status_code >= 500:
+            if idempotent and not last and response.status_code in RETRY_STATUSES:
+                time.sleep(backoff * 2**attempt)
+                continue
+            raise NetworkError(
+                f"{host} answered HTTP {response.status_code} (a server error) for {url}",
+                hint="the IdP is failing; retry later or check its status",
+                details={"status": response.status_code, "url": url},
+            )
+        return response
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _connect_error(host: str, exc: Exception) -> NetworkError:
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return NetworkError(
+                f"TLS certificate of {host} could not be verified ({cause.verify_message})",
+                hint="pass --ca-bundle FILE (or AGENTCTL_CA_BUNDLE) for a private CA",
+            )
+        if isinstance(cause, ssl.SSLError):
+            return NetworkError(
+                f"TLS handshake with {host} failed ({cause})",
+                hint="check the URL uses the right scheme and port",
+            )
+        cause = cause.__cause__ or cause.__context__
+    text = str(exc).lower()
+    if (
+        "name or service not known" in text
+        or "nodename nor servname" in text
+        or ("temporary failure in name resolution" in text)
+        or "no address associated" in text
+    ):
+        return NetworkError(f"cannot resolve host {host}", hint="check the hostname in the URL")
+    if "refused" in text:
+        return NetworkError(
+            f"connection refused by {host}",
+            hint="is the IdP running at that address? (`agentctl idp serve` for the embedded one)",
+        )
+    return NetworkError(f"cannot connect to {host}: {exc}", hint="check the URL and your network")
+
+
+def json_body(response: httpx.Response, what: str = "response") -> dict[str, Any]:
+    """The JSON object in `response`, or a NetworkError naming what came back instead."""
+    ctype = response.headers.get("content-type", "")
+    try:
+        data = response.json()
+    except ValueError:
+        kind = (
+            "an HTML page"
+            if "html" in ctype or response.text.lstrip().startswith("<")
+            else (f"non-JSON content ({ctype or 'no content-type'})")
+        )
+        raise NetworkError(
+            f"{what} from {response.request.url} is {kind}, not JSON (HTTP {response.status_code})",
+            hint="check the URL points at the OAuth endpoint, not a web page or proxy",
+        ) from None
+    if not isinstance(data, dict):
+        raise NetworkError(f"{what} from {response.request.url} is JSON but not an object")
+    return data
+
+
+def raise_for_oauth_error(response: httpx.Response, *, hint: str | None = None) -> None:
+    """RFC 6749 §5.2: a 4xx with `error` becomes OAuthError; other 4xx a NetworkError."""
+    if response.status_code < 400:
+        return
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    if isinstance(data, dict) and isinstance(data.get("error"), str):
+        desc = data.get("error_description")
+        raise OAuthError(
+            data["error"],
+            desc if isinstance(desc, str) else None,
+            status=response.status_code,
+            hint=hint,
+            endpoint=str(response.request.url),
+        )
+    raise NetworkError(
+        f"{response.request.url} answered HTTP {response.status_code} without an OAuth error",
+        hint="check the endpoint URL and the client's credentials",
+        details={"status": response.status_code},
+    )
+
+
+__all__ = ["json_body", "raise_for_oauth_error", "require_secure", "send"]
