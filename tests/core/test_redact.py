@@ -11,7 +11,9 @@ def test_form_secrets_become_fingerprints() -> None:
 
 
 def test_nested_and_lists() -> None:
-    out = redact_mapping({"a": {"access_token": "value-one-1"}, "b": [{"refresh_token": "value-two-2"}]})
+    out = redact_mapping(
+        {"a": {"access_token": "value-one-1"}, "b": [{"refresh_token": "value-two-2"}]}
+    )
     assert "value-one-1" not in str(out)
     assert "value-two-2" not in str(out)
 

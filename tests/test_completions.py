@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+import typer
+
+from agentctl.cli.app import app
+from agentctl.cli.completions import SCRIPTS
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPLETIONS = ROOT / "completions"
+
+
+@pytest.mark.parametrize("name", sorted(SCRIPTS))
+def test_completion_files_match_the_app(name: str) -> None:
+    expected = SCRIPTS[name](typer.main.get_command(app))
+    on_disk = (COMPLETIONS / name).read_text(encoding="utf-8")
+    assert on_disk == expected, (
+        f"completions/{name} is stale: run `python scripts/gen_completions.py`"
+    )
+
+
+def _bash_complete(*words: str) -> list[str]:
+    script = (COMPLETIONS / "agentctl.bash").read_text(encoding="utf-8")
+    quoted = " ".join(f"'{w}'" for w in ("agentctl", *words))
+    cmd = (
+        f"{script}\nCOMP_WORDS=({quoted}); COMP_CWORD={len(words)}; "
+        '_agentctl_complete; printf "%s\\n" "${COMPREPLY[@]}"'
+    )
+    out = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, check=True)
+    return out.stdout.split()
+
+
+def test_bash_completes_top_level_commands() -> None:
+    root = typer.main.get_command(app)
+    assert isinstance(root, typer.core.TyperGroup)
+    got = _bash_complete("")
+    for name in root.commands:
+        assert name in got
+    assert "--version" in _bash_complete("--v")
+
+
+def test_bash_completes_options_of_a_command() -> None:
+    root = typer.main.get_command(app)
+    assert isinstance(root, typer.core.TyperGroup)
+    for name, cmd in root.commands.items():
+        flags = [o for p in cmd.params for o in getattr(p, "opts", []) if o.startswith("--")]
+        if flags:
+            assert flags[0] in _bash_complete(name, "--"), name
