@@ -1,0 +1,166 @@
+"""Client authentication at the token (and introspection, revocation, device) endpoints.
+
+- `client_secret_basic` (RFC 6749 §2.3.1): HTTP Basic with form-urlencoded id and secret.
+- `client_secret_post`: `client_id` and `client_secret` in the form body.
+- `private_key_jwt` (RFC 7523 §2.2, OIDC Core §9): a signed assertion with `iss` = `sub` =
+  client_id, `aud` = the token endpoint or the issuer (rfc7523bis prefers the issuer; servers
+  differ, so it is configurable), a fresh `jti`, `iat`, and a short `exp`.
+- `none`: a public client that sends only its `client_id` (the device flow, say).
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+from urllib.parse import quote
+
+from agentctl.errors import ConfigError
+
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
+
+Form = list[tuple[str, str]]
+
+
+class ClientAuth(Protocol):
+    @property
+    def client_id(self) -> str: ...
+
+    @property
+    def method(self) -> str: ...
+
+    def apply(self, form: Form, headers: dict[str, str], *, endpoint: str) -> None:
+        """Add this client's credentials to a request about to go to `endpoint`."""
+
+
+@dataclass(frozen=True)
+class ClientSecretBasic:
+    client_id: str
+    client_secret: str = field(repr=False)
+    method: str = "client_secret_basic"
+
+    def apply(self, form: Form, headers: dict[str, str], *, endpoint: str) -> None:
+        pair = f"{quote(self.client_id, safe='')}:{quote(self.client_secret, safe='')}"
+        headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
+
+
+@dataclass(frozen=True)
+class ClientSecretPost:
+    client_id: str
+    client_secret: str = field(repr=False)
+    method: str = "client_secret_post"
+
+    def apply(self, form: Form, headers: dict[str, str], *, endpoint: str) -> None:
+        form += [("client_id", self.client_id), ("client_secret", self.client_secret)]
+
+
+@dataclass(frozen=True)
+class NoClientAuth:
+    client_id: str
+    method: str = "none"
+
+    def apply(self, form: Form, headers: dict[str, str], *, endpoint: str) -> None:
+        form.append(("client_id", self.client_id))
+
+
+@dataclass(frozen=True)
+class PrivateKeyJwt:
+    client_id: str
+    private_key_pem: str = field(repr=False)
+    kid: str | None = None
+    alg: str = "RS256"
+    # None: the URL of the endpoint being called (the token endpoint for token requests).
+    audience: str | None = None
+    lifetime: int = 60  # seconds; RFC 7523 wants a short exp (Okta caps at 1 h)
+    typ: str | None = None  # rfc7523bis: "client-authentication+jwt" for servers that want it
+    now: Callable[[], float] = field(default=time.time, repr=False, compare=False)
+    method: str = "private_key_jwt"
+
+    def assertion(self, *, endpoint: str) -> str:
+        import jwt
+
+        issued = int(self.now())
+        claims = {
+            "iss": self.client_id,
+            "sub": self.client_id,
+            "aud": self.audience or endpoint,
+            "jti": str(uuid.uuid4()),
+            "iat": issued,
+            "exp": issued + self.lifetime,
+        }
+        headers: dict[str, str] = {}
+        if self.kid:
+            headers["kid"] = self.kid
+        if self.typ:
+            headers["typ"] = self.typ
+        from agentctl.oauth.keys import load_private_key
+
+        key = load_private_key(self.private_key_pem)
+        return jwt.encode(claims, key, algorithm=self.alg, headers=headers or None)
+
+    def apply(self, form: Form, headers: dict[str, str], *, endpoint: str) -> None:
+        form += [
+            ("client_id", self.client_id),
+            ("client_assertion_type", ASSERTION_TYPE),
+            ("client_assertion", self.assertion(endpoint=endpoint)),
+        ]
+
+
+AssertionAudience = Literal["token_endpoint", "issuer"]
+
+
+def make_client_auth(
+    method: str,
+    client_id: str,
+    *,
+    secret: str | None = None,
+    private_key_pem: str | None = None,
+    kid: str | None = None,
+    alg: str = "RS256",
+    assertion_audience: AssertionAudience = "token_endpoint",
+    issuer: str | None = None,
+    token_endpoint: str | None = None,
+    typ: str | None = None,
+) -> ClientAuth:
+    """The ClientAuth for a profile's `auth_method`, with a clear error when a piece is missing."""
+    if method in ("client_secret_basic", "client_secret_post"):
+        if not secret:
+            raise ConfigError(
+                f"client {client_id} uses {method} but no client secret was found",
+                hint="store it with `agentctl profile add NAME --secret-stdin` "
+                "or set AGENTCTL_SECRET_<PROFILE>",
+            )
+        cls = ClientSecretBasic if method == "client_secret_basic" else ClientSecretPost
+        return cls(client_id, secret)
+    if method == "private_key_jwt":
+        if not private_key_pem:
+            raise ConfigError(
+                f"client {client_id} uses private_key_jwt but no private key was found",
+                hint="store it with `agentctl profile add NAME --private-key FILE`",
+            )
+        aud = issuer if assertion_audience == "issuer" else token_endpoint
+        return PrivateKeyJwt(client_id, private_key_pem, kid=kid, alg=alg, audience=aud, typ=typ)
+    if method == "none":
+        return NoClientAuth(client_id)
+    raise ConfigError(
+        f"unknown client authentication method {method!r}",
+        hint=f"use one of: {', '.join(AUTH_METHODS)}",
+    )
+
+
+__all__ = [
+    "ASSERTION_TYPE",
+    "AUTH_METHODS",
+    "AssertionAudience",
+    "ClientAuth",
+    "ClientSecretBasic",
+    "ClientSecretPost",
+    "Form",
+    "NoClientAuth",
+    "PrivateKeyJwt",
+    "make_client_auth",
+]

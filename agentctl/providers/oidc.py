@@ -1,0 +1,373 @@
+"""Any IdP with OIDC discovery or RFC 8414 metadata.
+
+Capabilities come from the metadata: endpoints present, `grant_types_supported`,
+`identity_chaining_requested_token_types_supported`. An IdP that does not publish
+`grant_types_supported` gets the benefit of the doubt (grants are tried, and a server's
+`unsupported_grant_type` becomes the same UnsupportedError as a missing grant).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from agentctl.errors import OAuthError, UnsupportedError
+from agentctl.oauth import client as oc
+from agentctl.oauth import device as dev
+from agentctl.oauth import registration as reg
+from agentctl.oauth.client_auth import AssertionAudience, ClientAuth, make_client_auth
+from agentctl.oauth.discovery import fetch_metadata
+from agentctl.oauth.tokens import TokenSet
+from agentctl.providers.base import (
+    CAPABILITY_TEXT,
+    AgentSpec,
+    Capability,
+    Credential,
+    DeviceAuthorization,
+    ExchangeRequest,
+    Introspection,
+    Registration,
+    unsupported,
+)
+
+if TYPE_CHECKING:
+    import httpx
+
+ID_JAG_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id-jag"  # noqa: S105
+
+_GRANT_CAPS: Mapping[str, tuple[Capability, ...]] = {
+    oc.GRANT_CLIENT_CREDENTIALS: (Capability.CLIENT_CREDENTIALS,),
+    oc.GRANT_TOKEN_EXCHANGE: (Capability.TOKEN_EXCHANGE, Capability.TOKEN_EXCHANGE_ACTOR),
+    oc.GRANT_JWT_BEARER: (Capability.JWT_BEARER,),
+    oc.GRANT_DEVICE_CODE: (Capability.DEVICE_AUTHORIZATION,),
+}
+
+
+def capabilities_from_metadata(md: Mapping[str, Any]) -> tuple[frozenset[Capability], list[str]]:
+    """(capabilities, notes). Notes say where the metadata leaves a capability uncertain."""
+    caps: set[Capability] = set()
+    notes: list[str] = []
+    grants = md.get("grant_types_supported")
+    if isinstance(grants, list):
+        for grant in grants:
+            caps.update(_GRANT_CAPS.get(str(grant), ()))
+    else:
+        notes.append("grant_types_supported is not published: grants are tried, not known")
+        for group in _GRANT_CAPS.values():
+            caps.update(group)
+    endpoint_caps = {
+        "registration_endpoint": Capability.REGISTER,
+        "introspection_endpoint": Capability.INTROSPECTION,
+        "revocation_endpoint": Capability.REVOCATION,
+    }
+    caps.update(cap for key, cap in endpoint_caps.items() if isinstance(md.get(key), str))
+    if not isinstance(md.get("device_authorization_endpoint"), str):
+        caps.discard(Capability.DEVICE_AUTHORIZATION)
+    chaining = md.get("identity_chaining_requested_token_types_supported")
+    if (
+        isinstance(chaining, list)
+        and ID_JAG_TOKEN_TYPE in chaining
+        and Capability.TOKEN_EXCHANGE in caps
+    ):
+        caps.add(Capability.ID_JAG)
+    if Capability.TOKEN_EXCHANGE in caps:
+        notes.append(
+            "token exchange with an actor token: the metadata cannot say whether the IdP "
+            "accepts actor_token; the IdP decides per request"
+        )
+    return frozenset(caps), notes
+
+
+class OidcProvider:
+    """A generic OpenID provider / OAuth authorization server, driven by its metadata."""
+
+    kind: ClassVar[str] = "oidc"
+
+    def __init__(
+        self,
+        http: httpx.Client,
+        metadata: Mapping[str, Any],
+        *,
+        assertion_audience: AssertionAudience = "token_endpoint",
+        assertion_typ: str | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        self._http = http
+        self._md = dict(metadata)
+        self._caps, self.notes = capabilities_from_metadata(self._md)
+        self._assertion_audience: AssertionAudience = assertion_audience
+        self._assertion_typ = assertion_typ
+        self._sleep = sleep
+
+    @classmethod
+    def discover(cls, http: httpx.Client, issuer: str, **kwargs: Any) -> OidcProvider:
+        return cls(http, fetch_metadata(http, issuer), **kwargs)
+
+    # -- what it is -----------------------------------------------------------------------
+
+    @property
+    def issuer(self) -> str | None:
+        value = self._md.get("issuer")
+        return value if isinstance(value, str) else None
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        return self._caps
+
+    def metadata(self) -> Mapping[str, Any]:
+        return self._md
+
+    def require(self, capability: Capability) -> None:
+        if capability not in self._caps:
+            raise unsupported(capability, idp=self.issuer or "this IdP")
+
+    def _endpoint(self, key: str, capability: Capability) -> str:
+        self.require(capability)
+        value = self._md.get(key)
+        if not isinstance(value, str):
+            raise unsupported(capability, idp=self.issuer or "this IdP")
+        return value
+
+    @property
+    def token_endpoint(self) -> str:
+        value = self._md.get("token_endpoint")
+        if not isinstance(value, str):
+            raise UnsupportedError(
+                f"{self.issuer} publishes no token_endpoint",
+                hint="check the issuer URL points at an OAuth authorization server",
+            )
+        return value
+
+    def auth_for(self, client: Credential) -> ClientAuth:
+        methods = self._md.get("token_endpoint_auth_methods_supported")
+        if isinstance(methods, list) and methods and client.method not in methods:
+            raise UnsupportedError(
+                f"this IdP does not accept client authentication {client.method} "
+                f"(token_endpoint_auth_methods_supported: {', '.join(map(str, methods))})",
+                hint="register or configure the client with one of those methods",
+            )
+        return make_client_auth(
+            client.method,
+            client.client_id,
+            secret=client.secret,
+            private_key_pem=client.private_key_pem,
+            kid=client.key_id,
+            alg=client.alg,
+            assertion_audience=self._assertion_audience,
+            issuer=self.issuer,
+            token_endpoint=self.token_endpoint,
+            typ=self._assertion_typ,
+        )
+
+    # -- agents ---------------------------------------------------------------------------
+
+    def registration_body(
+        self, spec: AgentSpec, public_jwk: Mapping[str, Any] | None
+    ) -> dict[str, Any]:
+        """The RFC 7591 §2 client metadata agentctl sends for `spec` (also for --dry-run)."""
+        from agentctl import __version__
+
+        body: dict[str, Any] = {
+            "client_name": spec.name,
+            "grant_types": list(spec.grant_types),
+            "response_types": [],
+            "redirect_uris": [],
+            "token_endpoint_auth_method": spec.method,
+            "software_id": "agentctl",
+            "software_version": __version__,
+        }
+        if spec.scopes:
+            body["scope"] = " ".join(spec.scopes)
+        if spec.sponsor:
+            body["contacts"] = [spec.sponsor]
+        if public_jwk is not None:
+            body["jwks"] = {"keys": [dict(public_jwk)]}
+            body["token_endpoint_auth_signing_alg"] = spec.signing_alg
+        return body
+
+    def register_agent(
+        self, spec: AgentSpec, *, initial_access_token: str | None = None
+    ) -> Registration:
+        """RFC 7591: register the agent as a confidential client. For private_key_jwt a key
+        pair is generated here; only its public JWK leaves the machine."""
+        endpoint = self._endpoint("registration_endpoint", Capability.REGISTER)
+        methods = self._md.get("token_endpoint_auth_methods_supported")
+        if isinstance(methods, list) and methods and spec.method not in methods:
+            raise UnsupportedError(
+                f"this IdP does not accept {spec.method} "
+                f"(token_endpoint_auth_methods_supported: {', '.join(map(str, methods))})",
+                hint="choose another credential type",
+            )
+        key = None
+        if spec.method == "private_key_jwt":
+            from agentctl.oauth.keys import generate_key_pair
+
+            key = generate_key_pair(spec.signing_alg)
+        body = self.registration_body(spec, key.public_jwk if key else None)
+        created = reg.register_client(
+            self._http, endpoint, body, initial_access_token=initial_access_token
+        )
+        method = created.metadata.get("token_endpoint_auth_method", spec.method)
+        return Registration(
+            client_id=created.client_id,
+            auth_method=str(method),
+            issuer=self.issuer,
+            token_endpoint=self._md.get("token_endpoint"),
+            created=True,
+            client_secret=created.client_secret,
+            client_secret_expires_at=created.client_secret_expires_at,
+            private_key_pem=key.private_pem if key else None,
+            key_id=key.kid if key else None,
+            public_jwk=key.public_jwk if key else None,
+            registration_access_token=created.registration_access_token,
+            registration_client_uri=created.registration_client_uri,
+            metadata=created.metadata,
+        )
+
+    def import_client(self, credential: Credential) -> Registration:
+        """An existing client (registered in the IdP's console), used by id."""
+        return Registration(
+            client_id=credential.client_id,
+            auth_method=credential.method,
+            issuer=self.issuer,
+            token_endpoint=self._md.get("token_endpoint"),
+            created=False,
+            client_secret=credential.secret,
+            private_key_pem=credential.private_key_pem,
+            key_id=credential.key_id,
+        )
+
+    def read_agent(self, registration: Registration) -> Registration:
+        uri, token = self._management(registration)
+        current = reg.read_client(self._http, uri, token)
+        return Registration(
+            client_id=current.client_id,
+            auth_method=str(
+                current.metadata.get("token_endpoint_auth_method", registration.auth_method)
+            ),
+            issuer=self.issuer,
+            token_endpoint=registration.token_endpoint,
+            created=registration.created,
+            client_secret_expires_at=current.client_secret_expires_at,
+            key_id=registration.key_id,
+            public_jwk=registration.public_jwk,
+            registration_client_uri=uri,
+            metadata=current.metadata,
+        )
+
+    def delete_agent(self, registration: Registration) -> None:
+        """RFC 7592 §2.3, with the registration access token issued at creation."""
+        uri, token = self._management(registration)
+        reg.delete_client(self._http, uri, token)
+
+    def _management(self, registration: Registration) -> tuple[str, str]:
+        if not registration.registration_client_uri or not registration.registration_access_token:
+            raise UnsupportedError(
+                f"client {registration.client_id} has no RFC 7592 management URI and token",
+                hint="it was imported or the IdP does not offer RFC 7592; manage it in the "
+                "IdP's console",
+            )
+        return registration.registration_client_uri, registration.registration_access_token
+
+    # -- tokens ---------------------------------------------------------------------------
+
+    def _grant(self, capability: Capability, call: Callable[[], TokenSet]) -> TokenSet:
+        self.require(capability)
+        try:
+            return call()
+        except OAuthError as exc:
+            if exc.error == "unsupported_grant_type":
+                what, _ = CAPABILITY_TEXT[capability]
+                raise UnsupportedError(
+                    f"this IdP does not offer {what} (it answered unsupported_grant_type)",
+                    hint="`agentctl doctor` lists what it supports",
+                    details=exc.details,
+                ) from None
+            raise
+
+    def client_credentials(
+        self,
+        client: Credential,
+        *,
+        scope: str | None = None,
+        resource: tuple[str, ...] = (),
+        audience: tuple[str, ...] = (),
+    ) -> TokenSet:
+        return self._grant(
+            Capability.CLIENT_CREDENTIALS,
+            lambda: oc.client_credentials(
+                self._http,
+                self.token_endpoint,
+                self.auth_for(client),
+                scope=scope,
+                resource=resource,
+                audience=audience,
+            ),
+        )
+
+    def exchange(self, req: ExchangeRequest, *, client: Credential) -> TokenSet:
+        if req.requested_token_type == ID_JAG_TOKEN_TYPE:
+            self.require(Capability.ID_JAG)
+        if req.actor_token:
+            self.require(Capability.TOKEN_EXCHANGE_ACTOR)
+        return self._grant(
+            Capability.TOKEN_EXCHANGE,
+            lambda: oc.token_exchange(self._http, self.token_endpoint, self.auth_for(client), req),
+        )
+
+    def jwt_bearer(
+        self,
+        assertion: str,
+        *,
+        client: Credential | None,
+        scope: str | None = None,
+        resource: tuple[str, ...] = (),
+    ) -> TokenSet:
+        auth = self.auth_for(client) if client is not None else None
+        return self._grant(
+            Capability.JWT_BEARER,
+            lambda: oc.jwt_bearer(
+                self._http,
+                self.token_endpoint,
+                auth,
+                assertion=assertion,
+                scope=scope,
+                resource=resource,
+            ),
+        )
+
+    def start_device_authorization(
+        self, *, client: Credential, scope: str | None = None
+    ) -> DeviceAuthorization:
+        endpoint = self._endpoint("device_authorization_endpoint", Capability.DEVICE_AUTHORIZATION)
+        return dev.start_device_authorization(
+            self._http, endpoint, self.auth_for(client), scope=scope
+        )
+
+    def poll_device_token(
+        self,
+        authorization: DeviceAuthorization,
+        *,
+        client: Credential,
+        on_wait: Callable[[str, int], None] | None = None,
+    ) -> TokenSet:
+        kwargs: dict[str, Any] = {"on_wait": on_wait}
+        if self._sleep is not None:
+            kwargs["sleep"] = self._sleep
+        return self._grant(
+            Capability.DEVICE_AUTHORIZATION,
+            lambda: dev.poll_device_token(
+                self._http, self.token_endpoint, self.auth_for(client), authorization, **kwargs
+            ),
+        )
+
+    def introspect(self, token: str, *, client: Credential) -> Introspection:
+        endpoint = self._endpoint("introspection_endpoint", Capability.INTROSPECTION)
+        return oc.introspect(self._http, endpoint, self.auth_for(client), token)
+
+    def revoke(self, token: str, *, client: Credential) -> None:
+        endpoint = self._endpoint("revocation_endpoint", Capability.REVOCATION)
+        oc.revoke(self._http, endpoint, self.auth_for(client), token)
+
+
+__all__ = ["ID_JAG_TOKEN_TYPE", "OidcProvider", "capabilities_from_metadata"]
