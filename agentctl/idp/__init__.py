@@ -1,3 +1,27 @@
-"""The embedded IdP: a real OAuth 2.0 / OIDC authorization server built on Authlib."""
+"""The embedded IdP: a real OAuth 2.0 / OIDC authorization server built on Authlib.
 
-from __future__ import annotations
+Module layout (import lazily: Flask, Authlib and joserfc load only when the IdP is used):
+
+    constants   URNs, JOSE `typ` values, defaults (base URL http://127.0.0.1:8400, issuers)
+    store       SQLite (WAL, BEGIN IMMEDIATE writes, busy_timeout), multi-process safe
+    records     reads/writes of issuers, clients, agents, users, delegations, tokens, audit
+    models      IssuerConfig, Client (Authlib ClientMixin), Agent, User, TokenRecord
+    keys        per-issuer signing keys (ES256/RS256), rotation, JWKS
+    secrets     scrypt password hashes, client-secret hashes, ids
+    context     IdpContext(store, base_url, bind_host, clock)
+    tokens      mint() (sign + record + audit), verify() (inbound token checks)
+    policy      scope narrowing, resource/audience targets, invalid_target
+    grants      client credentials, private_key_jwt auth, ID-JAG redemption (jwt-bearer)
+    exchange    RFC 8693 token exchange (impersonation, delegation, ID-JAG issuance)
+    endpoints   introspection, revocation, registration (7591), client configuration (7592)
+    metadata    RFC 8414 / OIDC discovery documents
+    server      IssuerServer (one Authlib AuthorizationServer per issuer), IdpPlugin seam
+    userauth    user sign-in and user token issuance (admin route, device flow later)
+    app         create_app(ctx): the Flask app with every issuer by path
+    service     IdpService: the in-process Python API used by the CLI and other services
+    inprocess   in_process_client(): an httpx client bound to the app via WSGITransport
+    serve       gunicorn runner for `agentctl idp serve`
+
+Public entry points: `service.IdpService`, `inprocess.in_process_client`, `app.create_app`,
+`serve.serve`. See docs/idp.md.
+"""

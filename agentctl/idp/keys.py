@@ -1,0 +1,154 @@
+"""Signing keys per issuer, persisted in the database.
+
+Each issuer has one active key (ES256 by default, RS256 on request). Rotation retires the active
+key but keeps publishing it in the JWKS until every token it signed has expired
+(`publish_until` = rotation time + the issuer's longest token lifetime), then drops it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from joserfc.jwk import ECKey, KeySet, RSAKey, import_key
+
+from agentctl.idp.models import IssuerConfig
+from agentctl.idp.store import Store
+
+_cache: dict[tuple[str, str, tuple[str, ...]], Any] = {}  # parsed keys, by kid set
+_cache_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    kid: str
+    issuer: str
+    alg: str
+    created_at: int
+    retired_at: int | None
+    publish_until: int | None
+
+    @property
+    def state(self) -> str:
+        return "active" if self.retired_at is None else "retired"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kid": self.kid,
+            "issuer": self.issuer,
+            "alg": self.alg,
+            "state": self.state,
+            "created_at": self.created_at,
+            "retired_at": self.retired_at,
+            "publish_until": self.publish_until,
+        }
+
+
+def _generate(alg: str) -> ECKey | RSAKey:
+    if alg == "ES256":
+        key: ECKey | RSAKey = ECKey.generate_key("P-256", private=True)
+    elif alg == "RS256":
+        key = RSAKey.generate_key(2048, private=True)
+    else:
+        raise ValueError(f"unsupported signing algorithm {alg!r} (use ES256 or RS256)")
+    key.ensure_kid()  # RFC 7638 thumbprint
+    return key
+
+
+def _insert_new_key(db: Any, issuer: str, alg: str, now: int) -> str:
+    key = _generate(alg)
+    kid = str(key.kid)
+    public = key.as_dict(private=False, alg=alg, use="sig", kid=kid)
+    private = key.as_dict(private=True, alg=alg, use="sig", kid=kid)
+    db.execute(
+        "INSERT INTO keys(kid, issuer, alg, private_jwk, public_jwk, created_at)"
+        " VALUES (?,?,?,?,?,?)",
+        (kid, issuer, alg, json.dumps(private), json.dumps(public), now),
+    )
+    return kid
+
+
+def ensure_key(store: Store, cfg: IssuerConfig, now: int) -> None:
+    """Give the issuer an active key unless it has one (safe when processes race)."""
+    with store.write() as db:
+        row = db.execute(
+            "SELECT kid FROM keys WHERE issuer = ? AND retired_at IS NULL", (cfg.name,)
+        ).fetchone()
+        if row is None:
+            _insert_new_key(db, cfg.name, cfg.alg, now)
+
+
+def rotate(store: Store, cfg: IssuerConfig, now: int, alg: str | None = None) -> str:
+    """Retire the active key (still published until its tokens expire); return the new kid."""
+    with store.write() as db:
+        db.execute(
+            "UPDATE keys SET retired_at = ?, publish_until = ?"
+            " WHERE issuer = ? AND retired_at IS NULL",
+            (now, now + cfg.max_ttl + 60, cfg.name),
+        )
+        return _insert_new_key(db, cfg.name, alg or cfg.alg, now)
+
+
+def list_keys(store: Store, issuer: str, now: int) -> list[KeyInfo]:
+    """Keys still in the JWKS (active and retired-but-published), newest first."""
+    rows = store.rows(
+        "SELECT kid, issuer, alg, created_at, retired_at, publish_until FROM keys"
+        " WHERE issuer = ? AND (retired_at IS NULL OR publish_until > ?)"
+        " ORDER BY retired_at IS NOT NULL, created_at DESC, rowid DESC",
+        (issuer, now),
+    )
+    return [KeyInfo(**dict(r)) for r in rows]
+
+
+def signing_key(store: Store, issuer: str) -> tuple[str, Any]:
+    """(alg, joserfc key) of the issuer's active key."""
+    row = store.row(
+        "SELECT kid, alg, private_jwk FROM keys WHERE issuer = ? AND retired_at IS NULL"
+        " ORDER BY created_at DESC, rowid DESC LIMIT 1",
+        (issuer,),
+    )
+    if row is None:
+        raise LookupError(f"issuer {issuer!r} has no signing key")
+    cache_key = (str(store.path), "sign", (row["kid"],))
+    with _cache_lock:
+        key = _cache.get(cache_key)
+        if key is None:
+            key = import_key(json.loads(row["private_jwk"]))
+            _cache[cache_key] = key
+    return str(row["alg"]), key
+
+
+def public_jwks(store: Store, issuer: str, now: int) -> dict[str, Any]:
+    rows = store.rows(
+        "SELECT public_jwk FROM keys WHERE issuer = ?"
+        " AND (retired_at IS NULL OR publish_until > ?)"
+        " ORDER BY retired_at IS NOT NULL, created_at DESC, rowid DESC",
+        (issuer, now),
+    )
+    return {"keys": [json.loads(r["public_jwk"]) for r in rows]}
+
+
+def verification_keys(store: Store, issuer: str, now: int) -> KeySet:
+    """The issuer's published keys as a KeySet (cached until the set changes)."""
+    jwks = public_jwks(store, issuer, now)
+    kids = tuple(str(k["kid"]) for k in jwks["keys"])
+    cache_key = (str(store.path), issuer, kids)
+    with _cache_lock:
+        keyset = _cache.get(cache_key)
+        if keyset is None:
+            keyset = KeySet.import_key_set(jwks)  # type: ignore[arg-type]
+            _cache[cache_key] = keyset
+    return keyset
+
+
+__all__ = [
+    "KeyInfo",
+    "ensure_key",
+    "list_keys",
+    "public_jwks",
+    "rotate",
+    "signing_key",
+    "verification_keys",
+]

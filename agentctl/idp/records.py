@@ -1,0 +1,417 @@
+"""Reads and writes of IdP records. Each write is one transaction (`Store.write`)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from agentctl.idp.models import Agent, Client, IssuerConfig, TokenRecord, User
+from agentctl.idp.store import Store
+
+
+class Conflict(Exception):
+    """The record already exists."""
+
+
+# -- issuers --
+def put_issuer(store: Store, cfg: IssuerConfig, *, now: int, replace: bool = False) -> bool:
+    """Insert (or with `replace`, overwrite) an issuer; False when it existed and was kept."""
+    verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
+    with store.write() as db:
+        cur = db.execute(
+            f"{verb} INTO issuers(name, kind, settings, created_at) VALUES (?,?,?,?)",
+            (cfg.name, cfg.kind, json.dumps(cfg.settings()), now),
+        )
+        return cur.rowcount > 0
+
+
+def get_issuer(store: Store, name: str) -> IssuerConfig | None:
+    row = store.row("SELECT * FROM issuers WHERE name = ?", (name,))
+    return _issuer(row) if row else None
+
+
+def list_issuers(store: Store) -> list[IssuerConfig]:
+    return [_issuer(r) for r in store.rows("SELECT * FROM issuers ORDER BY created_at, name")]
+
+
+def _issuer(row: sqlite3.Row) -> IssuerConfig:
+    return IssuerConfig.from_settings(row["name"], row["kind"], json.loads(row["settings"]))
+
+
+# -- clients and agents --
+def insert_client(store: Store, client: Client) -> None:
+    with store.write() as db:
+        _insert_client(db, client)
+
+
+def _insert_client(db: sqlite3.Connection, client: Client) -> None:
+    try:
+        db.execute(
+            "INSERT INTO clients(issuer, client_id, secret_hash, metadata,"
+            " registration_token_hash, client_id_issued_at) VALUES (?,?,?,?,?,?)",
+            (
+                client.issuer,
+                client.client_id,
+                client.secret_hash,
+                json.dumps(client.metadata),
+                client.registration_token_hash,
+                client.client_id_issued_at,
+            ),
+        )
+    except sqlite3.IntegrityError as exc:
+        raise Conflict(f"client {client.client_id} already exists") from exc
+
+
+def insert_agent(store: Store, client: Client, agent: Agent) -> None:
+    """The client and its agent record, together or not at all."""
+    insert_agents(store, [(client, agent)])
+
+
+def insert_agents(store: Store, pairs: list[tuple[Client, Agent]]) -> None:
+    """Several (client, agent) records (e.g. one agent at several issuers) in one transaction."""
+    with store.write() as db:
+        for client, agent in pairs:
+            _insert_agent(db, client, agent)
+
+
+def _insert_agent(db: sqlite3.Connection, client: Client, agent: Agent) -> None:
+    _insert_client(db, client)
+    db.execute(
+        "INSERT INTO agents(issuer, client_id, name, description, sponsor, credential_type,"
+        " may_act_for, created_at) VALUES (?,?,?,?,?,?,?,?)",
+        (
+            agent.issuer,
+            agent.client_id,
+            agent.name,
+            agent.description,
+            agent.sponsor,
+            agent.credential_type,
+            json.dumps(agent.may_act_for),
+            agent.created_at,
+        ),
+    )
+
+
+def get_client(store: Store, issuer: str, client_id: str) -> Client | None:
+    row = store.row("SELECT * FROM clients WHERE issuer = ? AND client_id = ?", (issuer, client_id))
+    if row is None:
+        return None
+    return _client(row, get_agent(store, issuer, client_id))
+
+
+def list_clients(store: Store, issuer: str) -> list[Client]:
+    rows = store.rows(
+        "SELECT * FROM clients WHERE issuer = ? ORDER BY client_id_issued_at", (issuer,)
+    )
+    return [_client(r, get_agent(store, issuer, r["client_id"])) for r in rows]
+
+
+def update_client_metadata(store: Store, client: Client, metadata: dict[str, Any]) -> Client:
+    with store.write() as db:
+        db.execute(
+            "UPDATE clients SET metadata = ? WHERE issuer = ? AND client_id = ?",
+            (json.dumps(metadata), client.issuer, client.client_id),
+        )
+    client.metadata = metadata
+    return client
+
+
+def delete_client(store: Store, issuer: str, client_id: str) -> None:
+    with store.write() as db:
+        db.execute("DELETE FROM agents WHERE issuer = ? AND client_id = ?", (issuer, client_id))
+        db.execute("DELETE FROM clients WHERE issuer = ? AND client_id = ?", (issuer, client_id))
+
+
+def _client(row: sqlite3.Row, agent: Agent | None) -> Client:
+    return Client(
+        issuer=row["issuer"],
+        client_id=row["client_id"],
+        secret_hash=row["secret_hash"],
+        metadata=json.loads(row["metadata"]),
+        client_id_issued_at=row["client_id_issued_at"],
+        registration_token_hash=row["registration_token_hash"],
+        agent=agent,
+    )
+
+
+def get_agent(store: Store, issuer: str, client_id: str) -> Agent | None:
+    row = store.row("SELECT * FROM agents WHERE issuer = ? AND client_id = ?", (issuer, client_id))
+    return _agent(row) if row else None
+
+
+def list_agents(store: Store, issuer: str | None = None) -> list[Agent]:
+    if issuer is None:
+        rows = store.rows("SELECT * FROM agents ORDER BY created_at, name")
+    else:
+        rows = store.rows(
+            "SELECT * FROM agents WHERE issuer = ? ORDER BY created_at, name", (issuer,)
+        )
+    return [_agent(r) for r in rows]
+
+
+def find_agent_by_name(store: Store, issuer: str, name: str) -> Agent | None:
+    row = store.row(
+        "SELECT * FROM agents WHERE issuer = ? AND (name = ? OR client_id = ?)"
+        " ORDER BY created_at LIMIT 1",
+        (issuer, name, name),
+    )
+    return _agent(row) if row else None
+
+
+def _agent(row: sqlite3.Row) -> Agent:
+    return Agent(
+        issuer=row["issuer"],
+        client_id=row["client_id"],
+        name=row["name"],
+        description=row["description"],
+        sponsor=row["sponsor"],
+        credential_type=row["credential_type"],
+        may_act_for=json.loads(row["may_act_for"]),
+        created_at=row["created_at"],
+    )
+
+
+# -- users and delegation grants --
+def insert_user(store: Store, user: User) -> None:
+    with store.write() as db:
+        try:
+            db.execute(
+                "INSERT INTO users(issuer, name, email, password_hash, created_at)"
+                " VALUES (?,?,?,?,?)",
+                (user.issuer, user.name, user.email, user.password_hash, user.created_at),
+            )
+        except sqlite3.IntegrityError as exc:
+            raise Conflict(f"user {user.name} already exists") from exc
+
+
+def get_user(store: Store, issuer: str, name: str) -> User | None:
+    row = store.row("SELECT * FROM users WHERE issuer = ? AND name = ?", (issuer, name))
+    return _user(row) if row else None
+
+
+def list_users(store: Store, issuer: str) -> list[User]:
+    rows = store.rows("SELECT * FROM users WHERE issuer = ? ORDER BY created_at, name", (issuer,))
+    return [_user(r) for r in rows]
+
+
+def _user(row: sqlite3.Row) -> User:
+    return User(row["issuer"], row["name"], row["email"], row["password_hash"], row["created_at"])
+
+
+def put_delegation(
+    store: Store, issuer: str, user_sub: str, agent_client_id: str, scopes: list[str], now: int
+) -> None:
+    with store.write() as db:
+        db.execute(
+            "INSERT OR REPLACE INTO delegations(issuer, user_sub, agent_client_id, scopes,"
+            " created_at) VALUES (?,?,?,?,?)",
+            (issuer, user_sub, agent_client_id, json.dumps(scopes), now),
+        )
+
+
+def delete_delegation(store: Store, issuer: str, user_sub: str, agent_client_id: str) -> bool:
+    with store.write() as db:
+        cur = db.execute(
+            "DELETE FROM delegations WHERE issuer = ? AND user_sub = ? AND agent_client_id = ?",
+            (issuer, user_sub, agent_client_id),
+        )
+        return cur.rowcount > 0
+
+
+def get_delegation(
+    store: Store, issuer: str, user_sub: str, agent_client_id: str
+) -> list[str] | None:
+    """The scopes granted (empty list = any scope), or None when there is no grant."""
+    row = store.row(
+        "SELECT scopes FROM delegations WHERE issuer = ? AND user_sub = ? AND agent_client_id = ?",
+        (issuer, user_sub, agent_client_id),
+    )
+    return None if row is None else list(json.loads(row["scopes"]))
+
+
+def list_delegations(store: Store, issuer: str) -> list[dict[str, Any]]:
+    rows = store.rows("SELECT * FROM delegations WHERE issuer = ? ORDER BY created_at", (issuer,))
+    return [
+        {
+            "user": r["user_sub"],
+            "agent": r["agent_client_id"],
+            "scopes": json.loads(r["scopes"]),
+            "created_at": r["created_at"],
+        }
+        for r in rows
+    ]
+
+
+# -- issued tokens, revocation, audit --
+def record_token(db: sqlite3.Connection, rec: TokenRecord, audit: dict[str, Any] | None) -> None:
+    """Inside a caller's transaction: the token record and its audit line commit together."""
+    db.execute(
+        "INSERT INTO tokens(jti, issuer, kind, client_id, sub, parent_jti, actor_jti, iat, exp,"
+        " revoked) VALUES (?,?,?,?,?,?,?,?,?,0)",
+        (
+            rec.jti,
+            rec.issuer,
+            rec.kind,
+            rec.client_id,
+            rec.sub,
+            rec.parent_jti,
+            rec.actor_jti,
+            rec.iat,
+            rec.exp,
+        ),
+    )
+    if audit is not None:
+        add_audit(db, **audit)
+
+
+def get_token(store: Store, jti: str) -> TokenRecord | None:
+    row = store.row("SELECT * FROM tokens WHERE jti = ?", (jti,))
+    if row is None:
+        return None
+    return TokenRecord(
+        jti=row["jti"],
+        issuer=row["issuer"],
+        kind=row["kind"],
+        client_id=row["client_id"],
+        sub=row["sub"],
+        parent_jti=row["parent_jti"],
+        actor_jti=row["actor_jti"],
+        iat=row["iat"],
+        exp=row["exp"],
+        revoked=bool(row["revoked"]),
+    )
+
+
+def revoked_in_chain(store: Store, jti: str) -> bool:
+    """True when the token, or any token it was exchanged from (subject or actor side, at any
+    depth), is revoked: revoking a token cuts off everything derived from it."""
+    row = store.row(
+        """WITH RECURSIVE chain(jti) AS (
+               SELECT ? UNION
+               SELECT t.parent_jti FROM tokens t JOIN chain ON t.jti = chain.jti
+                 WHERE t.parent_jti IS NOT NULL
+               UNION
+               SELECT t.actor_jti FROM tokens t JOIN chain ON t.jti = chain.jti
+                 WHERE t.actor_jti IS NOT NULL)
+           SELECT COUNT(*) AS n FROM tokens WHERE revoked = 1 AND jti IN (SELECT jti FROM chain)""",
+        (jti,),
+    )
+    return bool(row and row["n"])
+
+
+def revoke_token(store: Store, jti: str, *, issuer: str, client_id: str, now: int) -> None:
+    with store.write() as db:
+        db.execute("UPDATE tokens SET revoked = 1 WHERE jti = ?", (jti,))
+        add_audit(db, time=now, issuer=issuer, event="revoke", client_id=client_id, jti=jti)
+
+
+def use_assertion_jti(
+    store: Store, issuer: str, client_id: str, jti: str, exp: int, now: int
+) -> bool:
+    """Record a client-assertion `jti`; False when it was already used (a replay)."""
+    with store.write() as db:
+        db.execute("DELETE FROM assertion_jtis WHERE exp < ?", (now - 600,))
+        try:
+            db.execute(
+                "INSERT INTO assertion_jtis(issuer, client_id, jti, exp) VALUES (?,?,?,?)",
+                (issuer, client_id, jti, exp),
+            )
+        except sqlite3.IntegrityError:
+            return False
+    return True
+
+
+def add_audit(
+    db: sqlite3.Connection,
+    *,
+    time: int,
+    issuer: str,
+    event: str,
+    grant_type: str | None = None,
+    client_id: str | None = None,
+    subject: str | None = None,
+    actor_chain: list[str] | None = None,
+    audience: list[str] | None = None,
+    scope: str | None = None,
+    jti: str | None = None,
+    parent_jti: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    db.execute(
+        "INSERT INTO audit(time, issuer, event, grant_type, client_id, subject, actor_chain,"
+        " audience, scope, jti, parent_jti, detail) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            time,
+            issuer,
+            event,
+            grant_type,
+            client_id,
+            subject,
+            json.dumps(actor_chain or []),
+            json.dumps(audience or []),
+            scope,
+            jti,
+            parent_jti,
+            json.dumps(detail or {}),
+        ),
+    )
+
+
+def list_audit(store: Store, *, issuer: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    """Newest last, at most `limit` lines."""
+    where, params = ("WHERE issuer = ?", [issuer]) if issuer else ("", [])
+    rows = store.rows(
+        f"SELECT * FROM (SELECT * FROM audit {where} ORDER BY id DESC LIMIT ?) ORDER BY id",  # noqa: S608
+        [*params, limit],
+    )
+    return [
+        {
+            "id": r["id"],
+            "time": r["time"],
+            "issuer": r["issuer"],
+            "event": r["event"],
+            "grant_type": r["grant_type"],
+            "client_id": r["client_id"],
+            "subject": r["subject"],
+            "actor_chain": json.loads(r["actor_chain"]),
+            "audience": json.loads(r["audience"]),
+            "scope": r["scope"],
+            "jti": r["jti"],
+            "parent_jti": r["parent_jti"],
+            "detail": json.loads(r["detail"]),
+        }
+        for r in rows
+    ]
+
+
+__all__ = [
+    "Conflict",
+    "add_audit",
+    "delete_client",
+    "delete_delegation",
+    "find_agent_by_name",
+    "get_agent",
+    "get_client",
+    "get_delegation",
+    "get_issuer",
+    "get_token",
+    "get_user",
+    "insert_agent",
+    "insert_agents",
+    "insert_client",
+    "insert_user",
+    "list_agents",
+    "list_audit",
+    "list_clients",
+    "list_delegations",
+    "list_issuers",
+    "list_users",
+    "put_delegation",
+    "put_issuer",
+    "record_token",
+    "revoke_token",
+    "revoked_in_chain",
+    "update_client_metadata",
+    "use_assertion_jti",
+]

@@ -1,0 +1,178 @@
+"""Minting the IdP's JWTs (access tokens, ID tokens, ID-JAGs) and verifying inbound ones.
+
+Every minted token is recorded (jti, parent jti, actor jti) with its audit line in one
+transaction, so revocation can follow the exchange chain and the audit log never misses one.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from joserfc import jws, jwt
+from joserfc.errors import JoseError
+
+from agentctl.idp import keys, records
+from agentctl.idp.constants import CLOCK_LEEWAY, SIGNING_ALGS
+from agentctl.idp.context import IdpContext
+from agentctl.idp.models import IssuerConfig, TokenRecord
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    claims: dict[str, Any]
+    expires_in: int
+
+
+def actor_chain(claims: dict[str, Any]) -> list[str]:
+    """`act.sub` values, current actor first, oldest last."""
+    chain: list[str] = []
+    act = claims.get("act")
+    while isinstance(act, dict):
+        chain.append(str(act.get("sub")))
+        act = act.get("act")
+    return chain
+
+
+def as_list(aud: Any) -> list[str]:
+    if aud is None:
+        return []
+    if isinstance(aud, str):
+        return [aud]
+    return [str(a) for a in aud]
+
+
+def mint(
+    ctx: IdpContext,
+    cfg: IssuerConfig,
+    *,
+    kind: str,
+    typ: str,
+    claims: dict[str, Any],
+    ttl: int,
+    client_id: str,
+    grant_type: str,
+    not_after: int | None = None,
+    parent_jti: str | None = None,
+    actor_jti: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> IssuedToken:
+    """Sign `claims` (plus iss/iat/exp/jti) with the issuer's active key; record and audit it.
+    `not_after` caps `exp`, so a derived token never outlives what it came from."""
+    now = ctx.now()
+    exp = now + ttl if not_after is None else min(now + ttl, not_after)
+    body = {"iss": ctx.issuer_url(cfg.name), **claims, "iat": now, "exp": exp}
+    body["jti"] = secrets.token_urlsafe(16)
+    alg, key = keys.signing_key(ctx.store, cfg.name)
+    header = {"alg": alg, "kid": key.kid, "typ": typ}
+    token = jwt.encode(header, body, key, algorithms=[alg])
+    rec = TokenRecord(
+        jti=body["jti"],
+        issuer=cfg.name,
+        kind=kind,
+        client_id=client_id,
+        sub=str(body.get("sub", "")),
+        parent_jti=parent_jti,
+        actor_jti=actor_jti,
+        iat=now,
+        exp=exp,
+        revoked=False,
+    )
+    audit = {
+        "time": now,
+        "issuer": cfg.name,
+        "event": f"issue:{kind}",
+        "grant_type": grant_type,
+        "client_id": client_id,
+        "subject": rec.sub,
+        "actor_chain": actor_chain(body),
+        "audience": as_list(body.get("aud")),
+        "scope": body.get("scope"),
+        "jti": rec.jti,
+        "parent_jti": parent_jti,
+        "detail": detail or {},
+    }
+    with ctx.store.write() as db:
+        records.record_token(db, rec, audit)
+    return IssuedToken(token=token, claims=body, expires_in=max(exp - now, 0))
+
+
+class TokenRejected(Exception):
+    """An inbound token is unacceptable; the message is safe to send back (no token content)."""
+
+
+@dataclass(frozen=True)
+class VerifiedToken:
+    raw: str
+    header: dict[str, Any]
+    claims: dict[str, Any]
+    issuer: str  # local issuer name
+    record: TokenRecord
+
+    @property
+    def typ(self) -> str:
+        return str(self.header.get("typ", ""))
+
+
+def unverified_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Header and claims without checking anything (routing decisions only)."""
+    try:
+        obj = jws.extract_compact(token.encode("ascii"))
+        claims = json.loads(obj.payload)
+    except (JoseError, ValueError, UnicodeError) as exc:
+        raise TokenRejected("is not a well-formed JWT") from exc
+    if not isinstance(claims, dict):
+        raise TokenRejected("is not a well-formed JWT")
+    return dict(obj.headers()), claims
+
+
+def verify(ctx: IdpContext, token: str, *, trusted: Iterable[str]) -> VerifiedToken:
+    """Check issuer trust, signature (allow-listed algs, issuer's own keys), time claims, that
+    this server recorded the token, and that neither it nor anything it derives from is
+    revoked. Raises TokenRejected with a short reason."""
+    header, claims = unverified_parts(token)
+    name = ctx.issuer_name_for_url(claims.get("iss"))
+    if name is None or name not in set(trusted):
+        raise TokenRejected("is not from a trusted issuer")
+    if header.get("alg") not in SIGNING_ALGS:
+        raise TokenRejected("uses a signing algorithm this server does not accept")
+    now = ctx.now()
+    try:
+        decoded = jwt.decode(
+            token, keys.verification_keys(ctx.store, name, now), algorithms=list(SIGNING_ALGS)
+        )
+    except (JoseError, ValueError) as exc:
+        raise TokenRejected("has an invalid signature") from exc
+    claims = decoded.claims
+    exp, nbf, iat = claims.get("exp"), claims.get("nbf"), claims.get("iat")
+    if not isinstance(exp, int) or exp <= now - CLOCK_LEEWAY:
+        raise TokenRejected("has expired")
+    if isinstance(nbf, int) and nbf > now + CLOCK_LEEWAY:
+        raise TokenRejected("is not valid yet (nbf)")
+    if isinstance(iat, int) and iat > now + CLOCK_LEEWAY:
+        raise TokenRejected("is not valid yet (issued in the future)")
+    jti = claims.get("jti")
+    record = records.get_token(ctx.store, jti) if isinstance(jti, str) else None
+    if record is None or record.issuer != name:
+        raise TokenRejected("was not issued by this server")
+    if records.revoked_in_chain(ctx.store, record.jti):
+        raise TokenRejected("has been revoked")
+    return VerifiedToken(
+        raw=token, header=dict(decoded.header), claims=claims, issuer=name, record=record
+    )
+
+
+__all__ = [
+    "IssuedToken",
+    "TokenRejected",
+    "VerifiedToken",
+    "actor_chain",
+    "as_list",
+    "mint",
+    "unverified_parts",
+    "verify",
+]
