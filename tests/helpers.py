@@ -21,8 +21,16 @@ class CliResult:
         return json.loads(self.stdout)
 
 
-def run(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> CliResult:
-    """Invoke `agentctl ARGS` through the root group (so the error mapping is exercised)."""
+def run(
+    *args: str,
+    stdin: str | None = None,
+    env: dict[str, str] | None = None,
+    obj: dict[str, Any] | None = None,
+) -> CliResult:
+    """Invoke `agentctl ARGS` through the root group (so the error mapping is exercised).
+
+    `obj` reaches commands as injected collaborators, e.g. `{"transport": httpx transport}`
+    (see agentctl.cli.context)."""
     runner = CliRunner()
-    result = runner.invoke(app, list(args), input=stdin, env=env, catch_exceptions=False)
+    result = runner.invoke(app, list(args), input=stdin, env=env, catch_exceptions=False, obj=obj)
     return CliResult(result.exit_code, result.stdout, result.stderr)

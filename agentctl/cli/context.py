@@ -1,0 +1,53 @@
+"""What commands need from their surroundings, built in one place.
+
+`http_for(ctx, ...)` is the only way a command gets an HTTP client:
+- a transport injected by the caller through the click context object (`obj={"transport": t}`),
+  which is how tests route the CLI to loopback emulators (Entra) without patching anything;
+- for the embedded IdP without a URL, an in-process `httpx.WSGITransport` over its Flask app;
+- otherwise the network, TLS verified (`ca_bundle` for a private CA).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import click
+    import httpx
+
+
+def injected(ctx: click.Context | None, key: str) -> Any:
+    """A collaborator the caller put in the root context's `obj` (tests), or None."""
+    if ctx is None:
+        return None
+    obj = ctx.find_root().obj
+    return obj.get(key) if isinstance(obj, dict) else None
+
+
+def embedded_transport() -> httpx.BaseTransport:
+    """The embedded IdP in-process: real HTTP semantics, no server to start."""
+    import httpx
+
+    from agentctl.idp.inprocess import in_process_app
+
+    return httpx.WSGITransport(app=in_process_app(), remote_addr="127.0.0.1")
+
+
+def http_for(
+    ctx: click.Context | None,
+    *,
+    embedded: bool = False,
+    ca_bundle: str | None = None,
+    event_hooks: dict[str, list[Callable[..., Any]]] | None = None,
+) -> httpx.Client:
+    """The HTTP client for this command invocation (see the module docstring)."""
+    from agentctl.http import build_http_client
+
+    transport = injected(ctx, "transport")
+    if transport is None and embedded:
+        transport = embedded_transport()
+    return build_http_client(transport=transport, ca_bundle=ca_bundle, event_hooks=event_hooks)
+
+
+__all__ = ["embedded_transport", "http_for", "injected"]
