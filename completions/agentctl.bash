@@ -9,8 +9,52 @@ _agentctl_complete() {
     done
     path="${path# }"
     case "$path" in
+        "profile use"|"profile use "*)
+            COMPREPLY=($(compgen -W "--json --help" -- "$cur")); return ;;
+        "profile show"|"profile show "*)
+            COMPREPLY=($(compgen -W "--profile --json --help" -- "$cur")); return ;;
+        "profile remove"|"profile remove "*)
+            COMPREPLY=($(compgen -W "--keep-secret --json --help" -- "$cur")); return ;;
+        "profile list"|"profile list "*)
+            COMPREPLY=($(compgen -W "--json --help" -- "$cur")); return ;;
+        "profile add"|"profile add "*)
+            COMPREPLY=($(compgen -W "--kind --issuer --client-id --auth-method --secret-store --secret-stdin --prompt-secret --private-key --key-id --assertion-aud --ca-bundle --audience --scope --description --use --replace --json --help" -- "$cur")); return ;;
+        "profile"|"profile "*)
+            COMPREPLY=($(compgen -W "add list remove show use --help" -- "$cur")); return ;;
+        "inspect"|"inspect "*)
+            COMPREPLY=($(compgen -W "--example --verify --jwks --key --issuer --audience --at --show-token --json --install-completion --show-completion --help" -- "$cur")); return ;;
+        "idp users list"|"idp users list "*)
+            COMPREPLY=($(compgen -W "--issuer --json --help" -- "$cur")); return ;;
+        "idp users add"|"idp users add "*)
+            COMPREPLY=($(compgen -W "--email --password-stdin --issuer --json --help" -- "$cur")); return ;;
+        "idp users"|"idp users "*)
+            COMPREPLY=($(compgen -W "add list --help" -- "$cur")); return ;;
+        "idp serve"|"idp serve "*)
+            COMPREPLY=($(compgen -W "--host --port --workers --threads --base-url --json --help" -- "$cur")); return ;;
+        "idp reset"|"idp reset "*)
+            COMPREPLY=($(compgen -W "--yes --json --help" -- "$cur")); return ;;
+        "idp keys rotate"|"idp keys rotate "*)
+            COMPREPLY=($(compgen -W "--issuer --alg --json --help" -- "$cur")); return ;;
+        "idp keys list"|"idp keys list "*)
+            COMPREPLY=($(compgen -W "--issuer --json --help" -- "$cur")); return ;;
+        "idp keys"|"idp keys "*)
+            COMPREPLY=($(compgen -W "list rotate --help" -- "$cur")); return ;;
+        "idp issuers"|"idp issuers "*)
+            COMPREPLY=($(compgen -W "--json --help" -- "$cur")); return ;;
+        "idp grant"|"idp grant "*)
+            COMPREPLY=($(compgen -W "--scope --revoke --issuer --json --help" -- "$cur")); return ;;
+        "idp audit"|"idp audit "*)
+            COMPREPLY=($(compgen -W "--limit --issuer --json --help" -- "$cur")); return ;;
+        "idp agents list"|"idp agents list "*)
+            COMPREPLY=($(compgen -W "--issuer --json --help" -- "$cur")); return ;;
+        "idp agents"|"idp agents "*)
+            COMPREPLY=($(compgen -W "list --help" -- "$cur")); return ;;
+        "idp"|"idp "*)
+            COMPREPLY=($(compgen -W "agents audit grant issuers keys reset serve users --help" -- "$cur")); return ;;
+        "choose"|"choose "*)
+            COMPREPLY=($(compgen -W "--answer -a --answers --interactive --no-interactive --json --install-completion --show-completion --help" -- "$cur")); return ;;
         ""|" "*)
-            COMPREPLY=($(compgen -W "--version --install-completion --show-completion --help" -- "$cur")); return ;;
+            COMPREPLY=($(compgen -W "choose idp inspect profile --version --install-completion --show-completion --help" -- "$cur")); return ;;
     esac
 }
 complete -o default -F _agentctl_complete agentctl

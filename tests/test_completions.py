@@ -3,6 +3,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import click
 import pytest
 import typer
 
@@ -37,7 +38,10 @@ def test_bash_completes_top_level_commands() -> None:
     root = typer.main.get_command(app)
     assert isinstance(root, typer.core.TyperGroup)
     got = _bash_complete("")
-    for name in root.commands:
+    ctx = click.Context(root)
+    names = root.list_commands(ctx)
+    assert "inspect" in names
+    for name in names:
         assert name in got
     assert "--version" in _bash_complete("--v")
 
@@ -45,7 +49,10 @@ def test_bash_completes_top_level_commands() -> None:
 def test_bash_completes_options_of_a_command() -> None:
     root = typer.main.get_command(app)
     assert isinstance(root, typer.core.TyperGroup)
-    for name, cmd in root.commands.items():
+    ctx = click.Context(root)
+    for name in root.list_commands(ctx):
+        cmd = root.get_command(ctx, name)
+        assert cmd is not None
         flags = [o for p in cmd.params for o in getattr(p, "opts", []) if o.startswith("--")]
         if flags:
             assert flags[0] in _bash_complete(name, "--"), name

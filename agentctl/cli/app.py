@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import os
@@ -16,19 +17,35 @@ from agentctl import __version__
 from agentctl.errors import AgentctlError
 from agentctl.exit_codes import ExitCode
 
-# Each module exposes `register(app)`. Their module-level imports stay light (typer only),
-# so that `agentctl inspect` does not pay for httpx, msal, keyring or Flask.
-COMMAND_MODULES = (
-    "agentctl.cli.inspect",
-    "agentctl.cli.choose",
-    "agentctl.cli.register",
-    "agentctl.cli.exchange",
-    "agentctl.cli.agent",
-    "agentctl.cli.profile",
-    "agentctl.cli.doctor",
-    "agentctl.cli.demo",
-    "agentctl.cli.idp",
-)
+# Each module exposes `register(app)` adding one top-level command (or group) named as the key.
+# Modules are imported only when their command runs (or for --help and completion), so
+# `agentctl inspect` does not pay for building every other command, nor for httpx, msal,
+# keyring or Flask.
+COMMAND_MODULES = {
+    "inspect": "agentctl.cli.inspect",
+    "exchange": "agentctl.cli.exchange",
+    "register": "agentctl.cli.register",
+    "agent": "agentctl.cli.agent",
+    "choose": "agentctl.cli.choose",
+    "demo": "agentctl.cli.demo",
+    "doctor": "agentctl.cli.doctor",
+    "profile": "agentctl.cli.profile",
+    "idp": "agentctl.cli.idp",
+}
+
+
+@functools.cache
+def _load_command(name: str) -> click.Command | None:
+    module = COMMAND_MODULES.get(name)
+    if module is None or importlib.util.find_spec(module) is None:
+        return None
+    holder = typer.Typer()
+    importlib.import_module(module).register(holder)
+    built = typer.main.get_command(holder)
+    if isinstance(built, click.Group):
+        return built.commands.get(name)
+    built.name = name  # a lone command: Typer returns it directly, named after its function
+    return built
 
 
 class AgentctlGroup(TyperGroup):
@@ -40,6 +57,13 @@ class AgentctlGroup(TyperGroup):
         argv = list(sys.argv[1:] if args is None else args)
         AgentctlGroup._argv = argv
         return super().main(argv, prog_name or "agentctl", *a, **kw)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        names = {n for n in COMMAND_MODULES if _load_command(n) is not None}
+        return [n for n in COMMAND_MODULES if n in names]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return _load_command(cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         json_out = "--json" in AgentctlGroup._argv
@@ -112,11 +136,6 @@ def _root(
 ) -> None:
     """agentctl: register agent identities, run user-scoped, on-behalf-of and agent token
     exchanges, and explain any agent token."""
-
-
-for _name in COMMAND_MODULES:
-    if importlib.util.find_spec(_name) is not None:
-        importlib.import_module(_name).register(app)
 
 
 def main() -> None:

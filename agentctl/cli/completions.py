@@ -36,9 +36,10 @@ def _walk(cmd: click.Command, path: tuple[str, ...], out: list[_Node]) -> None:
                         node.choices[flag] = [str(c) for c in param.type.choices]
     node.options.append(("--help", "Show help and exit."))
     if isinstance(cmd, click.Group):
-        for name in sorted(cmd.commands):
-            sub = cmd.commands[name]
-            if sub.hidden:
+        ctx = click.Context(cmd, info_name=path[-1] if path else "agentctl")
+        for name in sorted(cmd.list_commands(ctx)):
+            sub = cmd.get_command(ctx, name)
+            if sub is None or sub.hidden:
                 continue
             node.subcommands.append((name, _short(sub.short_help or sub.help)))
             _walk(sub, (*path, name), out)
