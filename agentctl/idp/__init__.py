@@ -25,3 +25,5 @@ Module layout (import lazily: Flask, Authlib and joserfc load only when the IdP 
 Public entry points: `service.IdpService`, `inprocess.in_process_client`, `app.create_app`,
 `serve.serve`. See docs/idp.md.
 """
+
+from __future__ import annotations
