@@ -42,7 +42,7 @@ NameArg = Annotated[str, typer.Argument(help="Profile name.", autocompletion=_co
 def add(
     name: NameArg,
     kind: Annotated[
-        str, typer.Option("--kind", help="Provider kind: oidc or local (entra, okta, … later).")
+        str, typer.Option("--kind", help="Provider kind: oidc, local or entra (okta, … later).")
     ] = "oidc",
     issuer: Annotated[
         str | None,
@@ -91,6 +91,22 @@ def add(
     ] = None,
     scope: Annotated[str | None, typer.Option("--scope", help="Default scope.")] = None,
     description: Annotated[str | None, typer.Option("--description", help="A note.")] = None,
+    tenant: Annotated[
+        str | None, typer.Option("--tenant", help="Entra: tenant id or domain.")
+    ] = None,
+    cloud: Annotated[
+        str | None, typer.Option("--cloud", help="Entra: public (default), usgov or china.")
+    ] = None,
+    blueprint_app_id: Annotated[
+        str | None,
+        typer.Option("--blueprint-app-id", help="Entra: an Agent ID blueprint to reuse."),
+    ] = None,
+    public_client_id: Annotated[
+        str | None,
+        typer.Option(
+            "--public-client-id", help="Entra: an app with public client flows (device code)."
+        ),
+    ] = None,
     use: Annotated[bool, typer.Option("--use", help="Make it the active profile.")] = False,
     replace: Annotated[
         bool, typer.Option("--replace", help="Overwrite an existing profile of that name.")
@@ -116,6 +132,10 @@ def add(
         audience=audience,
         scope=scope,
         description=description,
+        tenant=tenant,
+        cloud=cloud,
+        blueprint_app_id=blueprint_app_id,
+        public_client_id=public_client_id,
     )
     result = add_profile(
         profile, secret=secret_value, private_key_file=private_key, use=use, replace=replace

@@ -53,6 +53,12 @@ class Profile:
     audience: str | None = None
     scope: str | None = None
     description: str | None = None
+    # Microsoft Entra (kind `entra`): the admin app is `client_id` (its secret the profile's
+    # secret); the issuer follows from tenant and cloud.
+    tenant: str | None = None
+    cloud: str | None = None  # public (default), usgov, china
+    blueprint_app_id: str | None = None  # an Agent ID blueprint to reuse
+    public_client_id: str | None = None  # an app with public client flows (device code)
     extra: dict[str, Any] = field(default_factory=dict)  # keys a newer agentctl wrote
 
     @property
@@ -120,8 +126,20 @@ def validate(profile: Profile) -> Profile:
             f"{where}: issuer {profile.issuer} must be https:// (plain http only for loopback)",
             hint="use the issuer URL exactly as the IdP publishes it",
         )
-    if profile.kind != "local" and not profile.issuer:
+    if profile.kind == "entra":
+        if not profile.tenant:
+            raise ConfigError(
+                f"{where}: an entra profile needs a tenant (id or domain)",
+                hint="`agentctl profile add NAME --kind entra --tenant contoso.onmicrosoft.com "
+                "--client-id ADMIN_APP_ID --secret-stdin`",
+            )
+    elif profile.kind != "local" and not profile.issuer:
         raise ConfigError(f"{where}: a {profile.kind} profile needs an issuer URL")
+    elif profile.tenant or profile.blueprint_app_id or profile.public_client_id or profile.cloud:
+        raise ConfigError(
+            f"{where}: tenant, cloud, blueprint and public client are Entra settings",
+            hint="use them with --kind entra",
+        )
     return profile
 
 

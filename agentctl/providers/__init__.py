@@ -44,14 +44,31 @@ def _oidc(settings: ProviderSettings, http: httpx.Client) -> IdentityProvider:
     return OidcProvider.discover(http, settings.issuer, assertion_audience=audience)
 
 
+def _local(settings: ProviderSettings, http: httpx.Client) -> IdentityProvider:
+    """The embedded IdP: in-process when the profile has no URL (`http` must then route to it,
+    e.g. `http_for(ctx, embedded=True)`), else a running `agentctl idp serve` at that URL."""
+    from agentctl.providers.local import LocalProvider
+
+    audience = "issuer" if settings.assertion_audience == "issuer" else "token_endpoint"
+    if not settings.issuer:
+        return LocalProvider.embedded(http, assertion_audience=audience)
+    return LocalProvider.at_url(http, settings.issuer, assertion_audience=audience)
+
+
+def _entra(settings: ProviderSettings, http: httpx.Client) -> IdentityProvider:
+    from agentctl.providers.entra import from_provider_settings
+
+    return from_provider_settings(settings, http)
+
+
 PROVIDERS: Final[dict[str, ProviderFactory]] = {
-    # "local": the embedded IdP (agentctl.providers.local) — registered here by its module,
-    #          e.g. `PROVIDERS["local"] = _local` with a factory like `_oidc` above.
+    "local": _local,
     "oidc": _oidc,
+    "entra": _entra,
 }
 # Kinds that have a profile value but no dedicated module yet. Each publishes OIDC discovery, so
 # `--kind oidc` with the same issuer works for what the metadata advertises.
-PLANNED: Final = ("entra", "okta", "keycloak", "auth0")
+PLANNED: Final = ("okta", "keycloak", "auth0")
 
 
 def get_provider(kind: str, settings: ProviderSettings, http: httpx.Client) -> IdentityProvider:
@@ -72,12 +89,49 @@ def get_provider(kind: str, settings: ProviderSettings, http: httpx.Client) -> I
 
 
 def provider_settings(settings: Settings) -> ProviderSettings:
-    """ProviderSettings from resolved profile settings."""
+    """ProviderSettings from resolved profile settings. For an Entra profile, `options` carries
+    the tenant, the admin app and its secret (or certificate bundle), the blueprint and its
+    secret, read from the environment or the profile's secret store."""
+    options: tuple[tuple[str, Any], ...] = ()
+    if settings.kind.value == "entra":
+        options = tuple(_entra_options(settings).items())
     return ProviderSettings(
         issuer=settings.issuer.value,
         assertion_audience=settings.assertion_audience.value,
         profile=settings.name.value,
+        options=options,
     )
+
+
+ENTRA_BLUEPRINT_SECRET = "blueprint-secret"  # noqa: S105 - the name of a secret-store entry
+
+
+def _entra_options(settings: Settings) -> dict[str, Any]:
+    from agentctl.config import secrets
+
+    profile = settings.profile
+    name = settings.name.value
+    store = settings.secret_store.value
+    options: dict[str, Any] = {
+        "tenant": profile.tenant,
+        "admin_client_id": settings.client_id.value,
+        "cloud": profile.cloud or "public",
+        "blueprint_app_id": profile.blueprint_app_id,
+        "public_client_id": profile.public_client_id,
+    }
+    if settings.client_id.value and settings.auth_method.value != "none":
+        if settings.auth_method.value == "private_key_jwt":
+            found = secrets.lookup(
+                name, store=store, ref=settings.secret_ref.value, what="private-key"
+            )
+            options["admin_private_key"] = found.value if found else None
+        else:
+            found = secrets.lookup(name, store=store, ref=settings.secret_ref.value)
+            options["admin_secret"] = found.value if found else None
+    if profile.blueprint_app_id:
+        found = secrets.lookup(name, store=store, ref=None, what=ENTRA_BLUEPRINT_SECRET)
+        options["blueprint_secret"] = found.value if found else None
+    return {k: v for k, v in options.items() if v is not None}
 
 
 def credential_for(settings: Settings) -> Credential:

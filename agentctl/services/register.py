@@ -1,0 +1,789 @@
+"""`agentctl register` and the agent lifecycle (`agent list|show|rotate|delete`).
+
+Each operation touches the IdP and agentctl's own store together, in an order that never leaves
+a half-made agent behind:
+
+- register: create at the IdP → store the credential and the index entry; if storing fails, the
+  new client is deleted at the IdP again (and the error says whether that worked).
+  `--replace`: the new agent is created and stored first, then the old one deleted at the IdP.
+- rotate: new secret or key at the IdP → store it (if storing fails the new credential is
+  printed once, since the old one no longer works).
+- delete: delete at the IdP → forget locally.
+
+The IdP is reached through the provider for the profile's kind: the embedded IdP in-process
+(IdpService), RFC 7591/7592 for OIDC providers, Microsoft Graph for Entra.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from agentctl.errors import (
+    AgentctlError,
+    ProviderError,
+    SecretError,
+    UnsupportedError,
+    UsageError,
+)
+from agentctl.output.result import Result
+from agentctl.providers.base import AgentSpec, Credential, Registration
+from agentctl.services import agents as store
+
+if TYPE_CHECKING:
+    import httpx
+
+    from agentctl.config.resolve import Settings
+    from agentctl.providers.base import IdentityProvider
+
+CREDENTIALS = {"client-secret": "client_secret", "private-key-jwt": "private_key_jwt"}
+ENTRA_KINDS = ("app", "agent-identity")
+
+
+@dataclass(frozen=True)
+class RegisterRequest:
+    name: str
+    description: str | None = None
+    sponsor: str | None = None
+    credential: str = "client-secret"  # client-secret | private-key-jwt
+    audiences: tuple[str, ...] = ()
+    scopes: tuple[str, ...] = ()
+    may_act_for: tuple[str, ...] = ()
+    replace: bool = False
+    dry_run: bool = False
+    show_secret: bool = False
+    initial_access_token: str | None = None
+    entra_kind: str | None = None  # app | agent-identity (Entra profiles)
+    agent_user: str | None = None  # Entra agent user UPN
+
+
+ProviderFor = Callable[["Settings", "httpx.Client"], "IdentityProvider"]
+
+
+def provider_for(settings: Settings, http: httpx.Client) -> IdentityProvider:
+    from agentctl.providers import get_provider, provider_settings
+
+    return get_provider(settings.kind.value, provider_settings(settings), http)
+
+
+# -- register ---------------------------------------------------------------------------------
+
+
+def _validate(settings: Settings, req: RegisterRequest) -> None:
+    from agentctl.config.profiles import validate_name
+
+    try:
+        validate_name(req.name)
+    except AgentctlError:
+        raise UsageError(
+            f"invalid agent name {req.name!r}",
+            hint="use letters, digits, '-', '_' or '.' (up to 64, not starting with - or .)",
+        ) from None
+    if req.credential not in CREDENTIALS:
+        raise UsageError(
+            f"unknown credential type {req.credential!r}",
+            hint="use client-secret or private-key-jwt",
+        )
+    kind = settings.kind.value
+    if kind == "entra":
+        if (req.entra_kind or "app") not in ENTRA_KINDS:
+            raise UsageError(f"unknown --kind {req.entra_kind!r}", hint="use app or agent-identity")
+        if req.agent_user and req.entra_kind != "agent-identity":
+            raise UsageError("--agent-user needs --kind agent-identity")
+    elif req.entra_kind or req.agent_user:
+        raise UsageError(
+            "--kind and --agent-user are for Entra profiles",
+            hint=f"profile {settings.name.value} is of kind {kind}",
+        )
+    if req.initial_access_token and kind not in ("oidc", "local"):
+        raise UsageError("an initial access token is for RFC 7591 registration (oidc profiles)")
+
+
+def _spec(req: RegisterRequest) -> AgentSpec:
+    return AgentSpec(
+        name=req.name,
+        description=req.description,
+        sponsor=req.sponsor,
+        credential="private_key_jwt" if req.credential == "private-key-jwt" else "client_secret",
+        audiences=req.audiences,
+        scopes=req.scopes,
+        may_act_for=req.may_act_for,
+    )
+
+
+def register_agent(
+    settings: Settings,
+    http: httpx.Client,
+    req: RegisterRequest,
+    *,
+    make_provider: ProviderFor = provider_for,
+    progress: Callable[[str], None] | None = None,
+) -> Result:
+    """Create the agent at the IdP and keep its credential (see the module docstring).
+    `progress` receives a line per step of a multi-step registration (Entra)."""
+    _validate(settings, req)
+    existing = store.find_record(settings, req.name)
+    if existing is not None and not req.replace:
+        return Result(
+            command=("register",),
+            data=_data("exists", existing, None, None, req),
+            warnings=[],
+        )
+    provider = make_provider(settings, http)
+    registrar = getattr(provider, "registrar", None)
+    if progress is not None and registrar is not None and hasattr(registrar, "progress"):
+        registrar.progress = progress
+    if req.dry_run:
+        return _dry_run(settings, provider, req, existing)
+    old_token: str | None = None
+    if existing is not None:
+        # Read before the new agent's entry (same name) overwrites it.
+        try:
+            old_token = store.load_agent_secrets(settings, existing.name)[1]
+        except SecretError:
+            old_token = None
+    if settings.kind.value == "entra":
+        record, credential, reg_data = _register_entra(settings, provider, req)
+        token = None
+
+        def rollback() -> None:
+            _delete_entra(provider, record)
+
+    else:
+        spec = _spec(req)
+        registration = provider.register_agent(spec, initial_access_token=req.initial_access_token)
+        record = _record_from(settings, provider, spec, registration)
+        credential = registration.credential()
+        token = registration.registration_access_token
+        reg_data = registration.to_dict()
+
+        def rollback() -> None:
+            provider.delete_agent(registration)
+
+    try:
+        record = store.save_agent(settings, record, credential, registration_access_token=token)
+    except AgentctlError as exc:
+        raise _rolled_back(exc, record, rollback) from None
+    warnings = _unsent(settings, req)
+    if existing is not None:
+        warnings += _retire(settings, http, existing, old_token, make_provider)
+    data = _data("replaced" if existing else "created", record, reg_data, credential, req)
+    return Result(command=("register",), data=data, warnings=warnings)
+
+
+def _unsent(settings: Settings, req: RegisterRequest) -> list[str]:
+    """Options a provider has no place for: said, not silently dropped."""
+    kind = settings.kind.value
+    out: list[str] = []
+    if kind not in ("local",):
+        if req.may_act_for:
+            out.append(
+                "--may-act-for was not sent: this IdP has no registration field for it; grant "
+                "delegation in the IdP (or carry it as `may_act` in the user's token)"
+            )
+        if req.audiences:
+            out.append(
+                "--audience was not sent: RFC 7591 has no field for allowed audiences; "
+                "configure them in the IdP"
+                if kind != "entra"
+                else "--audience was not sent: Entra targets resources by scope "
+                "(<resource>/.default)"
+            )
+    if kind == "entra" and req.scopes:
+        out.append("--scope was not sent: grant Entra permissions by admin consent")
+    return out
+
+
+def _rolled_back(exc: AgentctlError, record: store.AgentRecord, undo: Callable[[], None]) -> Any:
+    """The store refused: take the new client away at the IdP so nothing is half-made."""
+    try:
+        undo()
+    except AgentctlError as undo_exc:
+        exc.hint = (
+            f"{exc.hint or ''} The client {record.client_id} was created at the IdP and could "
+            f"not be removed again ({undo_exc.message}); delete it there."
+        ).strip()
+    else:
+        exc.message = (
+            f"{exc.message} (the new client {record.client_id} was removed from the IdP again; "
+            "nothing was kept)"
+        )
+    exc.args = (exc.message,)
+    return exc
+
+
+def _retire(
+    settings: Settings,
+    http: httpx.Client,
+    old: store.AgentRecord,
+    old_token: str | None,
+    make_provider: ProviderFor,
+) -> list[str]:
+    """After --replace stored the new agent, delete the old one at the IdP (best effort)."""
+    try:
+        provider = make_provider(settings, http)
+        _delete_at_idp(settings, provider, old, old_token=old_token)
+    except AgentctlError as exc:
+        return [f"the previous {old.name} ({old.client_id}) is still at the IdP: {exc.message}"]
+    return []
+
+
+def _record_from(
+    settings: Settings,
+    provider: IdentityProvider,
+    spec: AgentSpec,
+    registration: Registration,
+) -> store.AgentRecord:
+    md = registration.metadata
+    extra: dict[str, Any] = {
+        "token_endpoint": registration.token_endpoint,
+        "auth_method": registration.auth_method,
+        "key_id": registration.key_id,
+        "registration_client_uri": registration.registration_client_uri,
+        "scopes": list(spec.scopes) or str(md.get("scope") or "").split(),
+        "audiences": list(spec.audiences),
+        "may_act_for": list(spec.may_act_for),
+        "client_secret_expires_at": registration.client_secret_expires_at,
+    }
+    if registration.public_jwk is not None:
+        extra["public_jwk"] = registration.public_jwk
+    if isinstance(md.get("registered_at"), list):
+        extra["registered_at"] = md["registered_at"]
+    resource_issuer = getattr(provider, "resource_issuer", None)
+    if callable(resource_issuer) and getattr(provider, "in_process", False):
+        extra["resource_issuer"] = resource_issuer()
+    return store.AgentRecord(
+        name=spec.name,
+        client_id=registration.client_id,
+        profile=settings.name.value,
+        kind=settings.kind.value,
+        issuer=registration.issuer,
+        credential_type=spec.credential,
+        description=spec.description or "",
+        sponsor=spec.sponsor,
+        extra={k: v for k, v in extra.items() if v not in (None, [], "")},
+    )
+
+
+def _data(
+    action: str,
+    record: store.AgentRecord | None,
+    registration: Mapping[str, Any] | None,
+    credential: Credential | None,
+    req: RegisterRequest,
+    *,
+    requests: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    cred: dict[str, Any] | None = None
+    if record is not None:
+        cred = {
+            "type": record.credential_type,
+            "method": credential.method if credential else record.extra.get("auth_method"),
+            "key_id": credential.key_id if credential else record.extra.get("key_id"),
+            "stored_in": record.secret_location,
+        }
+        if req.show_secret and credential is not None:
+            if credential.secret:
+                cred["secret"] = credential.secret
+            if credential.private_key_pem:
+                cred["private_key_pem"] = credential.private_key_pem
+    return {
+        "action": action,
+        "dry_run": action == "dry_run",
+        "agent": record.to_dict() if record else None,
+        "registration": dict(registration) if registration is not None else None,
+        "credential": cred,
+        "requests": requests or [],
+    }
+
+
+# -- dry run ----------------------------------------------------------------------------------
+
+
+def _dry_run(
+    settings: Settings,
+    provider: IdentityProvider,
+    req: RegisterRequest,
+    existing: store.AgentRecord | None,
+) -> Result:
+    from agentctl.oauth.dryrun import DryRunStop
+
+    requests: list[dict[str, Any]] = []
+    notes: list[str] = []
+    if settings.kind.value == "entra":
+        reg = _entra_register_call(provider, req, dry_run=True)
+        requests = list(reg.requests)
+    elif _in_process(provider):
+        local = _local(provider)
+        spec = _spec(req)
+        jwk = (
+            {"kty": "<generated locally>", "kid": "<thumbprint>"}
+            if req.credential != ("client-secret")
+            else None
+        )
+        requests = [
+            {
+                "kind": "in-process",
+                "method": "POST",
+                "url": str(local.metadata().get("registration_endpoint")),
+                "headers": {"Content-Type": "application/json"},
+                "body": local.registration_body(spec, jwk),
+            }
+        ]
+        notes.append(
+            "the embedded IdP runs in-process: agentctl creates the agent directly in its "
+            "database (the same agent this RFC 7591 request would create), at "
+            + " and ".join(["enterprise", "mcp-as"])
+        )
+    else:
+        try:
+            provider.register_agent(_spec(req), initial_access_token=req.initial_access_token)
+        except DryRunStop as stop:
+            requests = [stop.event.to_dict()]
+        else:  # pragma: no cover - a provider that registers without a request
+            raise ProviderError("dry run: the provider registered without sending a request")
+    if existing is not None:
+        notes.append(
+            f"--replace: afterwards the current {existing.name} ({existing.client_id}) "
+            "would be deleted at the IdP"
+        )
+    data = _data("dry_run", None, None, None, req, requests=requests)
+    data["notes"] = notes
+    data["agent"] = {"name": req.name, "profile": settings.name.value, "kind": settings.kind.value}
+    return Result(command=("register",), data=data)
+
+
+def _in_process(provider: IdentityProvider) -> bool:
+    return getattr(provider, "in_process", False) is True
+
+
+def _local(provider: IdentityProvider) -> Any:
+    from agentctl.providers.local import LocalProvider
+
+    if not isinstance(provider, LocalProvider):
+        raise UsageError("this profile is not an embedded-IdP profile")
+    return provider
+
+
+# -- Entra --------------------------------------------------------------------------------------
+
+
+def _entra(provider: IdentityProvider) -> Any:
+    from agentctl.providers.entra import EntraProvider
+
+    if not isinstance(provider, EntraProvider):
+        raise UsageError("this profile is not an Entra profile")
+    return provider
+
+
+def _entra_register_call(provider: IdentityProvider, req: RegisterRequest, *, dry_run: bool) -> Any:
+    entra = _entra(provider)
+    kind = req.entra_kind or "app"
+    options: dict[str, Any] = {
+        "credential": "certificate" if req.credential == "private-key-jwt" else "secret",
+        "dry_run": dry_run,
+    }
+    if kind == "agent-identity":
+        options["sponsors"] = [req.sponsor] if req.sponsor else []
+        if req.agent_user:
+            options["agent_user_upn"] = req.agent_user
+    return entra.register(kind, req.name, **options)
+
+
+def _entra_credential(reg: Any, client_id: str) -> Credential:
+    from agentctl.providers.entra import pem_bundle
+
+    cred = reg.credential
+    if cred is None:
+        raise ProviderError("Entra returned no credential for the new registration")
+    if cred.secret:
+        return Credential(client_id, "client_secret_post", secret=cred.secret)
+    thumb = cred.thumbprints()[0] if cred.certificate_pem else None
+    return Credential(client_id, "private_key_jwt", private_key_pem=pem_bundle(cred), key_id=thumb)
+
+
+def _register_entra(
+    settings: Settings, provider: IdentityProvider, req: RegisterRequest
+) -> tuple[store.AgentRecord, Credential, dict[str, Any]]:
+    reg = _entra_register_call(provider, req, dry_run=False)
+    kind = reg.kind
+    owner = reg.credential_owner or reg.client_id
+    credential = _entra_credential(reg, owner)
+    if kind == "agent-identity":
+        ctype = "entra-agent-identity"
+    else:
+        ctype = "certificate" if credential.method == "private_key_jwt" else "client_secret"
+    entra = _entra(provider)
+    record = store.AgentRecord(
+        name=req.name,
+        client_id=reg.client_id,
+        profile=settings.name.value,
+        kind="entra",
+        issuer=f"{entra.settings.login_base}/{entra.settings.tenant}/v2.0",
+        credential_type=ctype,
+        description=req.description or "",
+        sponsor=req.sponsor,
+        extra={
+            k: v
+            for k, v in {
+                "entra_kind": kind,
+                "tenant": reg.tenant,
+                "object_id": reg.object_id,
+                "service_principal_id": reg.service_principal_id,
+                "blueprint": reg.blueprint,
+                "agent_user": reg.agent_user,
+                "credential_owner": owner,
+                "credential_key_id": reg.credential_key_id,
+                "credential_expires": reg.credential_expires,
+                "token_endpoint": entra.settings.token_endpoint(),
+            }.items()
+            if v is not None
+        },
+    )
+    return record, credential, reg.to_dict()
+
+
+def _delete_entra(provider: IdentityProvider, record: store.AgentRecord) -> list[str]:
+    """Everything agentctl created for this agent: agent user, agent identity, blueprint."""
+    entra = _entra(provider)
+    done: list[str] = []
+    extra = record.extra
+    object_id = str(extra.get("object_id") or "")
+    if extra.get("entra_kind") == "agent-identity":
+        user = extra.get("agent_user")
+        if isinstance(user, Mapping) and user.get("id"):
+            entra.delete(str(user["id"]), kind="agent-user")
+            done.append(f"agent user {user.get('upn') or user['id']}")
+        entra.delete(object_id, kind="agent-identity")
+        done.append(f"agent identity {object_id}")
+        blueprint = extra.get("blueprint")
+        if isinstance(blueprint, Mapping) and blueprint.get("object_id"):
+            entra.delete(str(blueprint["object_id"]), kind="blueprint")
+            done.append(f"blueprint {blueprint['object_id']}")
+    else:
+        entra.delete(object_id, kind="app")
+        done.append(f"application {object_id}")
+    return done
+
+
+# -- lifecycle ---------------------------------------------------------------------------------
+
+
+def list_registered(settings: Settings) -> Result:
+    rows = [r.to_dict() for r in store.list_agents(settings)]
+    return Result(
+        command=("agent", "list"),
+        data={"profile": settings.name.value, "kind": settings.kind.value, "agents": rows},
+    )
+
+
+def show_agent(settings: Settings, name: str, *, http: httpx.Client | None = None) -> Result:
+    """The stored record, whether its credential is present, and (in-process) whether the IdP
+    still knows it."""
+    record = store.find_record(settings, name)
+    if record is None:
+        raise store._unknown(name, settings.name.value)
+    credential: dict[str, Any] = {"type": record.credential_type, "where": record.secret_location}
+    try:
+        cred, token = store.load_agent_secrets(settings, record.name)
+    except SecretError as exc:
+        credential.update(present=False, problem=exc.message, hint=exc.hint)
+    else:
+        credential.update(
+            present=bool(cred.secret or cred.private_key_pem),
+            method=cred.method,
+            key_id=cred.key_id,
+            rfc7592_token=token is not None,
+        )
+    at_idp: bool | None = None
+    if http is not None and record.kind == "local" and store.uses_embedded_store(settings):
+        from agentctl.providers.local import LocalProvider
+
+        provider = provider_for(settings, http)
+        if isinstance(provider, LocalProvider) and provider.in_process:
+            at_idp = provider.agent_exists(record.client_id)
+    return Result(
+        command=("agent", "show"),
+        data={"agent": record.to_dict(), "credential": credential, "at_idp": at_idp},
+    )
+
+
+def _registration_of(
+    record: store.AgentRecord, cred: Credential, token: str | None
+) -> Registration:
+    extra = record.extra
+    jwk = extra.get("public_jwk")
+    return Registration(
+        client_id=record.client_id,
+        auth_method=cred.method,
+        issuer=record.issuer,
+        token_endpoint=extra.get("token_endpoint")
+        if isinstance(extra.get("token_endpoint"), str)
+        else None,
+        created=True,
+        client_secret=cred.secret,
+        private_key_pem=cred.private_key_pem,
+        key_id=cred.key_id,
+        public_jwk=dict(jwk) if isinstance(jwk, Mapping) else None,
+        registration_access_token=token,
+        registration_client_uri=extra.get("registration_client_uri")
+        if isinstance(extra.get("registration_client_uri"), str)
+        else None,
+    )
+
+
+def rotate_agent(
+    settings: Settings,
+    http: httpx.Client,
+    name: str,
+    *,
+    show_secret: bool = False,
+    make_provider: ProviderFor = provider_for,
+) -> Result:
+    """A new secret or key at the IdP, then in the store."""
+    record = store.find_record(settings, name)
+    if record is None:
+        raise store._unknown(name, settings.name.value)
+    cred, token = store.load_agent_secrets(settings, record.name)
+    provider = make_provider(settings, http)
+    requests: list[dict[str, Any]] = []
+    if record.kind == "entra":
+        new_cred, record, requests = _rotate_entra(provider, record, cred)
+        new_token = None
+    elif _in_process(provider):
+        reg = _local(provider).rotate_agent(_registration_of(record, cred, token))
+        new_cred, new_token = reg.credential(), None
+        if reg.public_jwk is not None:
+            record = replace(record, extra={**record.extra, "public_jwk": reg.public_jwk})
+    else:
+        try:
+            new_cred, new_token, jwk = _rotate_rfc7592(provider, http, record, cred, token)
+        except _NotRotated as exc:
+            if exc.registration_access_token and exc.registration_access_token != token:
+                store.save_agent(
+                    settings, record, cred, registration_access_token=exc.registration_access_token
+                )
+            raise
+        if jwk is not None:
+            record = replace(record, extra={**record.extra, "public_jwk": jwk})
+    try:
+        record = store.save_agent(
+            settings, record, new_cred, registration_access_token=new_token or token
+        )
+    except AgentctlError as exc:
+        exc.hint = (
+            f"{exc.hint or ''} The IdP already switched {record.name} to a new credential; "
+            "rerun `agentctl agent rotate` once the store works again."
+        ).strip()
+        raise
+    data = {
+        "action": "rotated",
+        "agent": record.to_dict(),
+        "credential": {
+            "type": record.credential_type,
+            "method": new_cred.method,
+            "key_id": new_cred.key_id,
+            "stored_in": record.secret_location,
+            **({"secret": new_cred.secret} if show_secret and new_cred.secret else {}),
+            **(
+                {"private_key_pem": new_cred.private_key_pem}
+                if show_secret and new_cred.private_key_pem
+                else {}
+            ),
+        },
+        "requests": requests,
+    }
+    return Result(command=("agent", "rotate"), data=data)
+
+
+def _rotate_entra(
+    provider: IdentityProvider, record: store.AgentRecord, cred: Credential
+) -> tuple[Credential, store.AgentRecord, list[dict[str, Any]]]:
+    entra = _entra(provider)
+    extra = record.extra
+    target = str(extra.get("object_id") or "")
+    if extra.get("entra_kind") == "agent-identity":
+        blueprint = extra.get("blueprint")
+        if not isinstance(blueprint, Mapping) or not blueprint.get("object_id"):
+            raise UnsupportedError(
+                f"agent {record.name} uses a blueprint agentctl did not create",
+                hint="rotate the blueprint's credential where it is managed",
+            )
+        target = str(blueprint["object_id"])
+    kind = "certificate" if cred.method == "private_key_jwt" else "secret"
+    reg = entra.rotate(target, credential=kind)
+    new_cred = _entra_credential(reg, cred.client_id)
+    record = replace(
+        record,
+        extra={
+            **extra,
+            "credential_key_id": reg.credential_key_id,
+            "credential_expires": reg.credential_expires,
+        },
+    )
+    return new_cred, record, list(reg.requests)
+
+
+def _rotate_rfc7592(
+    provider: IdentityProvider,
+    http: httpx.Client,
+    record: store.AgentRecord,
+    cred: Credential,
+    token: str | None,
+) -> tuple[Credential, str | None, dict[str, Any] | None]:
+    """RFC 7592 §2.2: read the client, PUT it back with a new key (or ask for a new secret)."""
+    from agentctl.oauth import registration as reg
+
+    uri = record.extra.get("registration_client_uri")
+    if not isinstance(uri, str) or not token:
+        raise UnsupportedError(
+            f"agent {record.name} has no RFC 7592 management URI and token",
+            hint="rotate its credential in the IdP's console, or "
+            f"`agentctl register {record.name} --replace`",
+        )
+    current = reg.read_client(http, uri, token)
+    body = {
+        k: v
+        for k, v in current.metadata.items()
+        if k not in ("client_secret_expires_at", "client_id_issued_at", "client_secret")
+    }
+    body["client_id"] = record.client_id
+    jwk: dict[str, Any] | None = None
+    key = None
+    if cred.method == "private_key_jwt":
+        from agentctl.oauth.keys import generate_key_pair
+
+        key = generate_key_pair(cred.alg)
+        jwk = key.public_jwk
+        body["jwks"] = {"keys": [jwk]}
+    updated = update_client(http, uri, token, body)
+    new_token = updated.registration_access_token or token
+    if key is not None:
+        return (
+            replace(cred, private_key_pem=key.private_pem, key_id=key.kid),
+            new_token,
+            jwk,
+        )
+    if not updated.client_secret or updated.client_secret == cred.secret:
+        raise _NotRotated(
+            new_token,
+            "this IdP kept the same client secret on an RFC 7592 update (it does not rotate "
+            "secrets that way)",
+            hint=f"`agentctl register {record.name} --replace` makes a new client, or register "
+            "with --credential private-key-jwt, whose key agentctl can rotate",
+        )
+    return replace(cred, secret=updated.client_secret), new_token, None
+
+
+class _NotRotated(UnsupportedError):
+    """The IdP accepted the update but kept the secret; it may have rotated the registration
+    access token, which must still be kept."""
+
+    def __init__(self, registration_access_token: str | None, message: str, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.registration_access_token = registration_access_token
+
+
+def update_client(http: httpx.Client, uri: str, token: str, metadata: Mapping[str, Any]) -> Any:
+    """RFC 7592 §2.2 client update (PUT the full metadata with the registration token)."""
+    from agentctl.oauth.registration import ClientRegistration
+    from agentctl.oauth.transport import json_body, raise_for_oauth_error, send
+
+    response = send(
+        http,
+        "PUT",
+        uri,
+        json=dict(metadata),
+        headers={"Accept": "application/json", "Authorization": f"Bearer {token}"},
+    )
+    if response.status_code in (401, 403):
+        raise ProviderError(
+            f"{uri} refused the update (HTTP {response.status_code}): the registration access "
+            "token was not accepted",
+            hint="it may have been rotated elsewhere; manage the client in the IdP's console",
+        )
+    raise_for_oauth_error(response)
+    return ClientRegistration.from_response(json_body(response, "client configuration"), uri)
+
+
+def delete_agent(
+    settings: Settings,
+    http: httpx.Client,
+    name: str,
+    *,
+    local_only: bool = False,
+    make_provider: ProviderFor = provider_for,
+) -> Result:
+    """Delete at the IdP, then forget locally. `local_only`: only forget (the IdP keeps it)."""
+    record = store.find_record(settings, name)
+    if record is None:
+        raise store._unknown(name, settings.name.value)
+    removed: list[str] = []
+    warnings: list[str] = []
+    if local_only:
+        warnings.append(f"{record.client_id} is still registered at the IdP")
+    else:
+        try:
+            _, token = store.load_agent_secrets(settings, record.name)
+        except SecretError:
+            token = None
+        provider = make_provider(settings, http)
+        removed = _delete_at_idp(settings, provider, record, old_token=token)
+    store.forget_agent(settings, record.name)
+    return Result(
+        command=("agent", "delete"),
+        data={
+            "action": "deleted",
+            "agent": record.to_dict(),
+            "deleted_at_idp": removed,
+            "forgotten": True,
+        },
+        warnings=warnings,
+    )
+
+
+def _delete_at_idp(
+    settings: Settings,
+    provider: IdentityProvider,
+    record: store.AgentRecord,
+    *,
+    old_token: str | None,
+) -> list[str]:
+    if record.kind == "entra":
+        return _delete_entra(provider, record)
+    from agentctl.errors import OAuthError, ProviderError
+    from agentctl.providers.local import LocalProvider
+
+    if isinstance(provider, LocalProvider) and provider.in_process:
+        provider.delete_agent(_registration_of(record, Credential(record.client_id), None))
+        return [f"client {record.client_id} at the embedded IdP"]
+    registration = _registration_of(record, Credential(record.client_id), old_token)
+    if not registration.registration_client_uri or not old_token:
+        raise UnsupportedError(
+            f"agent {record.name} has no RFC 7592 management URI and token, so agentctl cannot "
+            "delete it at the IdP",
+            hint=f"delete client {record.client_id} in the IdP's console, then "
+            f"`agentctl agent delete {record.name} --local-only`",
+        )
+    try:
+        provider.delete_agent(registration)
+    except (OAuthError, ProviderError) as exc:
+        if exc.details.get("status") == 404 or "404" in exc.message:
+            return [f"client {record.client_id} (already gone at the IdP)"]
+        raise
+    return [f"client {record.client_id} at {record.issuer}"]
+
+
+__all__ = [
+    "CREDENTIALS",
+    "ENTRA_KINDS",
+    "RegisterRequest",
+    "delete_agent",
+    "list_registered",
+    "provider_for",
+    "register_agent",
+    "rotate_agent",
+    "show_agent",
+    "update_client",
+]
