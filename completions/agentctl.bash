@@ -9,6 +9,8 @@ _agentctl_complete() {
     done
     path="${path# }"
     case "$path" in
+        "register"|"register "*)
+            COMPREPLY=($(compgen -W "--description --sponsor --credential --audience --scope --may-act-for --replace --dry-run --initial-access-token-stdin --kind --agent-user --show-secret --profile --json --help" -- "$cur")); return ;;
         "profile use"|"profile use "*)
             COMPREPLY=($(compgen -W "--json --help" -- "$cur")); return ;;
         "profile show"|"profile show "*)
@@ -18,11 +20,11 @@ _agentctl_complete() {
         "profile list"|"profile list "*)
             COMPREPLY=($(compgen -W "--json --help" -- "$cur")); return ;;
         "profile add"|"profile add "*)
-            COMPREPLY=($(compgen -W "--kind --issuer --client-id --auth-method --secret-store --secret-stdin --prompt-secret --private-key --key-id --assertion-aud --ca-bundle --audience --scope --description --use --replace --json --help" -- "$cur")); return ;;
+            COMPREPLY=($(compgen -W "--kind --issuer --client-id --auth-method --secret-store --secret-stdin --prompt-secret --private-key --key-id --assertion-aud --ca-bundle --audience --scope --description --tenant --cloud --blueprint-app-id --public-client-id --use --replace --json --help" -- "$cur")); return ;;
         "profile"|"profile "*)
             COMPREPLY=($(compgen -W "add list remove show use --help" -- "$cur")); return ;;
         "inspect"|"inspect "*)
-            COMPREPLY=($(compgen -W "--example --verify --jwks --key --issuer --audience --at --show-token --json --install-completion --show-completion --help" -- "$cur")); return ;;
+            COMPREPLY=($(compgen -W "--example --verify --jwks --key --issuer --audience --at --show-token --json --help" -- "$cur")); return ;;
         "idp users list"|"idp users list "*)
             COMPREPLY=($(compgen -W "--issuer --json --help" -- "$cur")); return ;;
         "idp users add"|"idp users add "*)
@@ -51,10 +53,29 @@ _agentctl_complete() {
             COMPREPLY=($(compgen -W "list --help" -- "$cur")); return ;;
         "idp"|"idp "*)
             COMPREPLY=($(compgen -W "agents audit grant issuers keys reset serve users --help" -- "$cur")); return ;;
+        "exchange"|"exchange "*)
+            if [ "$prev" = "--emit" ]; then COMPREPLY=($(compgen -W "header env curl playwright" -- "$cur")); return; fi
+            if [ "$prev" = "--mode" ]; then COMPREPLY=($(compgen -W "agent user obo all" -- "$cur")); return; fi
+            if [ "$prev" = "--via" ]; then COMPREPLY=($(compgen -W "id-jag" -- "$cur")); return; fi
+            COMPREPLY=($(compgen -W "--mode --via --agent --user --password-stdin --subject-token --actor-token --audience --resource --scope --emit --out --trace --show-token --profile --json --help" -- "$cur")); return ;;
+        "doctor"|"doctor "*)
+            COMPREPLY=($(compgen -W "--profile --json --help" -- "$cur")); return ;;
+        "demo"|"demo "*)
+            COMPREPLY=($(compgen -W "--show-token --json --help" -- "$cur")); return ;;
         "choose"|"choose "*)
-            COMPREPLY=($(compgen -W "--answer -a --answers --interactive --no-interactive --json --install-completion --show-completion --help" -- "$cur")); return ;;
+            COMPREPLY=($(compgen -W "--answer -a --answers --interactive --no-interactive --json --help" -- "$cur")); return ;;
+        "agent show"|"agent show "*)
+            COMPREPLY=($(compgen -W "--profile --json --help" -- "$cur")); return ;;
+        "agent rotate"|"agent rotate "*)
+            COMPREPLY=($(compgen -W "--show-secret --profile --json --help" -- "$cur")); return ;;
+        "agent list"|"agent list "*)
+            COMPREPLY=($(compgen -W "--profile --json --help" -- "$cur")); return ;;
+        "agent delete"|"agent delete "*)
+            COMPREPLY=($(compgen -W "--local-only --profile --json --help" -- "$cur")); return ;;
+        "agent"|"agent "*)
+            COMPREPLY=($(compgen -W "delete list rotate show --help" -- "$cur")); return ;;
         ""|" "*)
-            COMPREPLY=($(compgen -W "choose idp inspect profile --version --install-completion --show-completion --help" -- "$cur")); return ;;
+            COMPREPLY=($(compgen -W "agent choose demo doctor exchange idp inspect profile register --version --install-completion --show-completion --help" -- "$cur")); return ;;
     esac
 }
 complete -o default -F _agentctl_complete agentctl

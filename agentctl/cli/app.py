@@ -39,7 +39,7 @@ def _load_command(name: str) -> click.Command | None:
     module = COMMAND_MODULES.get(name)
     if module is None or importlib.util.find_spec(module) is None:
         return None
-    holder = typer.Typer()
+    holder = typer.Typer(add_completion=False)
     importlib.import_module(module).register(holder)
     built = typer.main.get_command(holder)
     if isinstance(built, click.Group):
@@ -123,7 +123,6 @@ app = typer.Typer(
     help="Identity provisioning and debugging for AI agents.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    rich_markup_mode=None,
     add_completion=True,
 )
 

@@ -1,0 +1,235 @@
+"""`agentctl exchange --mode user|obo|agent|all [--via id-jag --resource URL]`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import click
+import typer
+
+from agentctl.cli.options import JsonOpt, ProfileOpt, ShowTokenOpt, TraceOpt
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+PASSWORD_ENV = "AGENTCTL_USER_PASSWORD"  # noqa: S105 - a variable name
+
+
+def exchange_command(
+    ctx: typer.Context,
+    mode: Annotated[
+        str | None,
+        typer.Option(
+            "--mode",
+            click_type=click.Choice(("agent", "user", "obo", "all")),
+            help="agent: the agent as itself (client credentials). user: the user's token, no "
+            "actor (RFC 8693 impersonation when a target is given). obo: the user's token with "
+            "the agent as actor (RFC 8693 delegation). all: the three side by side.",
+            show_default=False,
+        ),
+    ] = None,
+    via: Annotated[
+        str | None,
+        typer.Option(
+            "--via",
+            click_type=click.Choice(("id-jag",)),
+            help="id-jag: the MCP path. An ID-JAG from the IdP for the user, then an access "
+            "token from the resource's authorization server (found via RFC 9728 metadata of "
+            "--resource).",
+        ),
+    ] = None,
+    agent: Annotated[
+        str | None,
+        typer.Option("--agent", help="The agent (name or client id; `agentctl agent list`)."),
+    ] = None,
+    user: Annotated[
+        str | None,
+        typer.Option(
+            "--user",
+            help="Embedded IdP only: sign this user in through its loopback shortcut (password "
+            f"from ${PASSWORD_ENV}, --password-stdin or a hidden prompt). Other IdPs: omit it "
+            "and sign in by device code.",
+        ),
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the --user password from stdin.")
+    ] = False,
+    subject_token: Annotated[
+        str | None,
+        typer.Option(
+            "--subject-token",
+            metavar="TOKEN|@FILE|-",
+            help="Use this user token (ID token for --via id-jag) instead of signing in.",
+        ),
+    ] = None,
+    actor_token: Annotated[
+        str | None,
+        typer.Option(
+            "--actor-token",
+            metavar="TOKEN|@FILE|-",
+            help="obo: use this agent token as actor instead of client credentials.",
+        ),
+    ] = None,
+    audience: Annotated[
+        list[str] | None,
+        typer.Option("--audience", help="Target audience (RFC 8693; repeatable)."),
+    ] = None,
+    resource: Annotated[
+        list[str] | None,
+        typer.Option("--resource", help="Target resource URL (RFC 8707; repeatable)."),
+    ] = None,
+    scope: Annotated[
+        str | None, typer.Option("--scope", help="Space-separated scopes to ask for.")
+    ] = None,
+    emit: Annotated[
+        str | None,
+        typer.Option(
+            "--emit",
+            click_type=click.Choice(("header", "env", "curl", "playwright")),
+            help="Write the resulting token for an HTTP client or browser: an Authorization "
+            "header line, a shell export (AGENTCTL_TOKEN), a curl command, or a Playwright "
+            "context file (extraHTTPHeaders). This writes the RAW token (that is the point); "
+            "only when every check holds.",
+        ),
+    ] = None,
+    out: Annotated[
+        str | None,
+        typer.Option(
+            "--out",
+            metavar="FILE",
+            help="With --emit: write to FILE (mode 0600) instead of stdout.",
+        ),
+    ] = None,
+    trace: TraceOpt = False,
+    show_token: ShowTokenOpt = False,
+    profile: ProfileOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Get a real token in a mode, explain it, and check it has the shape the mode promises.
+
+    Shows each step (endpoint, grant, outcome), the resulting token explained as `agentctl
+    inspect` would, and the check table. Tokens appear as fingerprints unless --show-token.
+
+    Exit codes: 0 every check holds; 5 the IdP answered but the token has the wrong shape;
+    6 the IdP refused (its error and error_description are shown); 7 network; 8 the IdP does
+    not offer what the mode needs.
+    """
+    from datetime import UTC, datetime
+
+    from agentctl.cli.context import http_for
+    from agentctl.config.resolve import flag_from_context, resolve_settings
+    from agentctl.oauth.trace import Tracer
+    from agentctl.output import exchange as out_mod
+    from agentctl.output.render import emit as render
+    from agentctl.services.exchange import ExchangeOptions, Hooks, run_exchange, validate
+
+    stdin_users = [
+        n
+        for n, v in (("--subject-token", subject_token), ("--actor-token", actor_token))
+        if v == "-"
+    ] + (["--password-stdin"] if password_stdin else [])
+    if len(stdin_users) > 1:
+        from agentctl.errors import UsageError
+
+        raise UsageError(f"only one of {', '.join(stdin_users)} can read stdin")
+    options = validate(
+        ExchangeOptions(
+            mode=mode,
+            via=via,
+            agent=agent,
+            user=user,
+            subject_token=_token_arg(subject_token),
+            actor_token=_token_arg(actor_token),
+            audience=tuple(audience or ()),
+            resource=tuple(resource or ()),
+            scope=scope,
+            emit=emit,
+            out=out,
+            show_token=show_token,
+            trace=trace,
+        )
+    )
+    settings = resolve_settings(profile_flag=flag_from_context(ctx, "profile", profile))
+    sink = out_mod.trace_printer() if trace and not json_out else None
+    tracer = Tracer(sink)
+    for value in (options.subject_token, options.actor_token):
+        tracer.add_secret(value)
+    http = http_for(
+        ctx,
+        embedded=settings.profile.embedded,
+        ca_bundle=settings.ca_bundle.value,
+        event_hooks=tracer.hooks(),
+    )
+    hooks = Hooks(
+        password=_password_source(user, password_stdin),
+        prompt=out_mod.device_prompt(),
+    )
+    with http:
+        result = run_exchange(
+            options,
+            settings=settings,
+            http=http,
+            now=lambda: datetime.now(tz=UTC),
+            hooks=hooks,
+            tracer=tracer,
+        )
+    emitted = result.data.get("emit") or {}
+    to_stdout = bool(emitted.get("text")) and not json_out
+    if to_stdout:
+        # stdout carries only the emitted text (for eval/redirects); the report goes to stderr.
+        from agentctl.output.console import make_console
+
+        def human(_console: object, res: object) -> None:
+            out_mod.render_exchange(make_console(stderr=True), result)
+
+        render(result, json_out=False, human=human)
+        typer.echo(emitted["text"], nl=False)
+    else:
+        render(result, json_out=json_out, human=out_mod.render_exchange)
+    if result.exit_code:
+        raise typer.Exit(int(result.exit_code))
+
+
+def _token_arg(value: str | None) -> str | None:
+    if value is None:
+        return None
+    from agentctl.core.tokens import normalize
+    from agentctl.services.inspect import read_token_text
+
+    return normalize(read_token_text(value))
+
+
+def _password_source(user: str | None, password_stdin: bool) -> Callable[[], str] | None:
+    """The --user password, read only when the sign-in needs it: --password-stdin, then
+    $AGENTCTL_USER_PASSWORD, then a hidden prompt. Never a command-line value."""
+    if user is None:
+        return None
+
+    def read() -> str:
+        import os
+        import sys
+
+        from agentctl.errors import UsageError
+
+        if password_stdin:
+            value = sys.stdin.readline().rstrip("\r\n")
+        else:
+            value = os.environ.get(PASSWORD_ENV) or ""
+            if not value:
+                value = typer.prompt(f"password for {user}", hide_input=True, err=True)
+        if not value:
+            raise UsageError(
+                f"no password for {user}",
+                hint=f"pipe it with --password-stdin, or set {PASSWORD_ENV}",
+            )
+        return value
+
+    return read
+
+
+def register(app: typer.Typer) -> None:
+    """Add `exchange` to the root app."""
+    app.command("exchange")(exchange_command)
+
+
+__all__ = ["PASSWORD_ENV", "exchange_command", "register"]
