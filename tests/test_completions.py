@@ -56,3 +56,47 @@ def test_bash_completes_options_of_a_command() -> None:
         flags = [o for p in cmd.params for o in getattr(p, "opts", []) if o.startswith("--")]
         if flags:
             assert flags[0] in _bash_complete(name, "--"), name
+
+
+def _need(shell: str) -> None:
+    import os
+    import shutil
+
+    if shutil.which(shell) is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{shell} is missing; .ci/run installs it")
+        pytest.skip(f"{shell} is not installed")
+
+
+def test_fish_completes_commands_and_options() -> None:
+    _need("fish")
+    script = COMPLETIONS / "agentctl.fish"
+    out = subprocess.run(
+        [
+            "fish",
+            "-c",
+            f"source {script}; complete -C 'agentctl exch'; complete -C 'agentctl exchange --mo'",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert out.splitlines()[0].startswith("exchange\t")
+    assert "--mode\t" in out
+
+
+def test_zsh_script_registers_for_agentctl() -> None:
+    _need("zsh")
+    script = COMPLETIONS / "_agentctl"
+    out = subprocess.run(
+        [
+            "zsh",
+            "-c",
+            f"autoload -U compinit && compinit -u && source {script} && "
+            "print -- ${_comps[agentctl]}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert out.strip() == "_agentctl"
