@@ -237,6 +237,16 @@ class IdpService:
             raise NotFound(f"no client {client_id!r} at issuer {issuer!r}")
         return client
 
+    def set_client_secret(self, client_id: str, secret: str, *, issuers: Sequence[str]) -> None:
+        """Give `client_id` a new secret at each of `issuers`, in one transaction (only the
+        hash is kept)."""
+        with self.store.write() as db:
+            for name in issuers:
+                db.execute(
+                    "UPDATE clients SET secret_hash = ? WHERE issuer = ? AND client_id = ?",
+                    (hash_secret(secret), name, client_id),
+                )
+
     # -- users and delegation --
     def add_user(
         self, name: str, email: str, password: str, *, issuer: str = c.DEFAULT_IDP_ISSUER
@@ -247,6 +257,20 @@ class IdpService:
         user = User(issuer, name, email, hash_password(password), self.ctx.now())
         records.insert_user(self.store, user)
         return user
+
+    def set_password(
+        self, name: str, password: str, *, issuer: str = c.DEFAULT_IDP_ISSUER
+    ) -> None:
+        """Replace a user's password (the scrypt hash is what is stored)."""
+        if not password:
+            raise ValueError("a password must not be empty")
+        with self.store.write() as db:
+            changed = db.execute(
+                "UPDATE users SET password_hash = ? WHERE issuer = ? AND name = ?",
+                (hash_password(password), issuer, name),
+            ).rowcount
+        if not changed:
+            raise NotFound(f"no user {name!r} at issuer {issuer!r}")
 
     def list_users(self, issuer: str = c.DEFAULT_IDP_ISSUER) -> list[User]:
         return records.list_users(self.store, issuer)

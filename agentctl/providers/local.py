@@ -252,7 +252,7 @@ class LocalProvider(OidcProvider):
         """A new secret (or key pair) for an agent, at every issuer it is registered at.
         In-process only; over HTTP use RFC 7592 (`agentctl.services.register`)."""
         from agentctl.idp import records
-        from agentctl.idp.secrets import hash_secret, new_secret
+        from agentctl.idp.secrets import new_secret
 
         store = self.service.store
         issuers = self.registered_issuers(registration.client_id)
@@ -279,12 +279,7 @@ class LocalProvider(OidcProvider):
                 public_jwk=key.public_jwk,
             )
         secret = new_secret()
-        with store.write() as db:
-            for name in issuers:
-                db.execute(
-                    "UPDATE clients SET secret_hash = ? WHERE issuer = ? AND client_id = ?",
-                    (hash_secret(secret), name, registration.client_id),
-                )
+        self.service.set_client_secret(registration.client_id, secret, issuers=issuers)
         return _replace_credential(registration, client_secret=secret)
 
 

@@ -92,20 +92,10 @@ def ensure_user(svc: IdpService) -> tuple[str, bool]:
     if user is None:
         svc.add_user(DEMO_USER, DEMO_EMAIL, password)
         return password, True
-    _set_password(svc, issuer, password)
+    # The password file was lost (or edited) but alice exists: give her a new password
+    # rather than asking for a reset of the whole IdP.
+    svc.set_password(DEMO_USER, password, issuer=issuer)
     return password, False
-
-
-def _set_password(svc: IdpService, issuer: str, password: str) -> None:
-    # The password file was lost (or edited) but the user exists: give her a new one rather
-    # than asking for a reset of the whole IdP. IdpService has no API for this yet.
-    from agentctl.idp.secrets import hash_password
-
-    with svc.store.write() as db:
-        db.execute(
-            "UPDATE users SET password_hash = ? WHERE issuer = ? AND name = ?",
-            (hash_password(password), issuer, DEMO_USER),
-        )
 
 
 def ensure_agent(
