@@ -63,4 +63,4 @@ def test_failures_still_write_the_envelope(args: list[str], code: int) -> None:
     _check_envelope(doc, code)
     assert doc["status"] == "error"
     assert doc["errors"]
-    assert all(e["message"] for e in doc["errors"])  # type: ignore[union-attr]
+    assert all(e["message"] for e in doc["errors"])
