@@ -16,7 +16,9 @@ Module layout (import lazily: Flask, Authlib and joserfc load only when the IdP 
     endpoints   introspection, revocation, registration (7591), client configuration (7592)
     metadata    RFC 8414 / OIDC discovery documents
     server      IssuerServer (one Authlib AuthorizationServer per issuer), IdpPlugin seam
-    userauth    user sign-in and user token issuance (admin route, device flow later)
+    userauth    user sign-in and user token issuance (admin route, device flow)
+    device      plugin: RFC 8628 device authorization grant + the verification page
+    resource    plugin: the demo protected resource per issuer + RFC 9728 metadata
     app         create_app(ctx): the Flask app with every issuer by path
     service     IdpService: the in-process Python API used by the CLI and other services
     inprocess   in_process_client(): an httpx client bound to the app via WSGITransport

@@ -12,6 +12,8 @@ from agentctl.idp.constants import ISSUER_PREFIX
 from agentctl.idp.models import IssuerConfig, issuer_url
 from agentctl.idp.store import Store
 
+ISSUER_CACHE_SECONDS = 2.0
+
 
 @dataclass
 class IdpContext:
@@ -19,6 +21,12 @@ class IdpContext:
     base_url: str
     bind_host: str = "127.0.0.1"
     clock: Callable[[], float] = field(default=time.time)
+    # Issuer settings are read on every request; they are kept for ISSUER_CACHE_SECONDS, so a
+    # change made through this context applies at once (`forget_issuer`) and one made by
+    # another process (the CLI while a server runs) within that time.
+    _issuers: dict[str, tuple[float, IssuerConfig]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def now(self) -> int:
         return int(self.clock())
@@ -29,7 +37,18 @@ class IdpContext:
         return is_loopback_host(self.bind_host)
 
     def issuer(self, name: str) -> IssuerConfig | None:
-        return records.get_issuer(self.store, name)
+        hit = self._issuers.get(name)
+        if hit is not None and time.monotonic() - hit[0] < ISSUER_CACHE_SECONDS:
+            return hit[1]
+        cfg = records.get_issuer(self.store, name)
+        if cfg is None:
+            self._issuers.pop(name, None)
+        else:
+            self._issuers[name] = (time.monotonic(), cfg)
+        return cfg
+
+    def forget_issuer(self, name: str) -> None:
+        self._issuers.pop(name, None)
 
     def issuer_url(self, name: str) -> str:
         return issuer_url(self.base_url, name)

@@ -33,7 +33,12 @@ from agentctl.idp.tokens import TokenRejected, unverified_parts
 if TYPE_CHECKING:
     from agentctl.idp.server import IssuerServer
 
-DEFAULT_GRANT_TYPES = [c.GRANT_CLIENT_CREDENTIALS, c.GRANT_TOKEN_EXCHANGE, c.GRANT_JWT_BEARER]
+DEFAULT_GRANT_TYPES = [
+    c.GRANT_CLIENT_CREDENTIALS,
+    c.GRANT_TOKEN_EXCHANGE,
+    c.GRANT_JWT_BEARER,
+    c.GRANT_DEVICE_CODE,
+]
 _INTROSPECTED_CLAIMS = (
     "sub",
     "aud",

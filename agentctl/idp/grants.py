@@ -63,7 +63,10 @@ class PrivateKeyJWTAuth(JWTBearerClientAssertion):  # type: ignore[misc]
 
     def get_audiences(self) -> list[str]:
         url = self.server.url
-        return [url, *(f"{url}/{p}" for p in ("token", "introspect", "revoke"))]
+        return [
+            url,
+            *(f"{url}/{p}" for p in ("token", "introspect", "revoke", "device_authorization")),
+        ]
 
     def validate_jti(self, claims: dict[str, Any], jti: str) -> bool:
         ctx = self.server.ctx

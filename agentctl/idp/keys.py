@@ -3,12 +3,19 @@
 Each issuer has one active key (ES256 by default, RS256 on request). Rotation retires the active
 key but keeps publishing it in the JWKS until every token it signed has expired
 (`publish_until` = rotation time + the issuer's longest token lifetime), then drops it.
+
+The token endpoint's hot path reads keys from a per-process cache instead of the database:
+a rotation in this process clears it at once; one in another process (the CLI while a server
+runs) is seen within `KEY_CACHE_SECONDS`. That is safe both ways: a key signed with just after
+its rotation is still published until long after such tokens expire, and a token whose `kid` is
+not in the cached set makes the set reload before anything is refused.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,8 +24,20 @@ from joserfc.jwk import ECKey, KeySet, RSAKey, import_key
 from agentctl.idp.models import IssuerConfig
 from agentctl.idp.store import Store
 
+KEY_CACHE_SECONDS = 2.0
 _cache: dict[tuple[str, str, tuple[str, ...]], Any] = {}  # parsed keys, by kid set
 _cache_lock = threading.Lock()
+# (db path, issuer) -> (loaded at [monotonic], alg, key) of the active signing key
+_signing: dict[tuple[str, str], tuple[float, str, Any]] = {}
+# (db path, issuer) -> (loaded at [monotonic], kids, earliest publish_until, KeySet)
+_verifying: dict[tuple[str, str], tuple[float, frozenset[str], int | None, KeySet]] = {}
+
+
+def forget(store: Store, issuer: str) -> None:
+    """Drop this process's cached keys of `issuer` (after a rotation here)."""
+    with _cache_lock:
+        _signing.pop((str(store.path), issuer), None)
+        _verifying.pop((str(store.path), issuer), None)
 
 
 @dataclass(frozen=True)
@@ -78,6 +97,7 @@ def ensure_key(store: Store, cfg: IssuerConfig, now: int) -> None:
         ).fetchone()
         if row is None:
             _insert_new_key(db, cfg.name, cfg.alg, now)
+    forget(store, cfg.name)
 
 
 def rotate(store: Store, cfg: IssuerConfig, now: int, alg: str | None = None) -> str:
@@ -88,7 +108,9 @@ def rotate(store: Store, cfg: IssuerConfig, now: int, alg: str | None = None) ->
             " WHERE issuer = ? AND retired_at IS NULL",
             (now, now + cfg.max_ttl + 60, cfg.name),
         )
-        return _insert_new_key(db, cfg.name, alg or cfg.alg, now)
+        kid = _insert_new_key(db, cfg.name, alg or cfg.alg, now)
+    forget(store, cfg.name)
+    return kid
 
 
 def list_keys(store: Store, issuer: str, now: int) -> list[KeyInfo]:
@@ -103,7 +125,19 @@ def list_keys(store: Store, issuer: str, now: int) -> list[KeyInfo]:
 
 
 def signing_key(store: Store, issuer: str) -> tuple[str, Any]:
-    """(alg, joserfc key) of the issuer's active key."""
+    """(alg, joserfc key) of the issuer's active key (cached, see the module docstring)."""
+    slot = (str(store.path), issuer)
+    with _cache_lock:
+        hit = _signing.get(slot)
+    if hit is not None and time.monotonic() - hit[0] < KEY_CACHE_SECONDS:
+        return hit[1], hit[2]
+    alg, key = _load_signing_key(store, issuer)
+    with _cache_lock:
+        _signing[slot] = (time.monotonic(), alg, key)
+    return alg, key
+
+
+def _load_signing_key(store: Store, issuer: str) -> tuple[str, Any]:
     row = store.row(
         "SELECT kid, alg, private_jwk FROM keys WHERE issuer = ? AND retired_at IS NULL"
         " ORDER BY created_at DESC, rowid DESC LIMIT 1",
@@ -130,22 +164,42 @@ def public_jwks(store: Store, issuer: str, now: int) -> dict[str, Any]:
     return {"keys": [json.loads(r["public_jwk"]) for r in rows]}
 
 
-def verification_keys(store: Store, issuer: str, now: int) -> KeySet:
-    """The issuer's published keys as a KeySet (cached until the set changes)."""
-    jwks = public_jwks(store, issuer, now)
+def verification_keys(store: Store, issuer: str, now: int, kid: str | None = None) -> KeySet:
+    """The issuer's published keys as a KeySet. Cached for `KEY_CACHE_SECONDS`, and reloaded
+    sooner when `kid` is not in it or a retired key's publication window has closed."""
+    slot = (str(store.path), issuer)
+    with _cache_lock:
+        hit = _verifying.get(slot)
+    if (
+        hit is not None
+        and time.monotonic() - hit[0] < KEY_CACHE_SECONDS
+        and (hit[2] is None or now < hit[2])
+        and (kid is None or kid in hit[1])
+    ):
+        return hit[3]
+    rows = store.rows(
+        "SELECT public_jwk, publish_until FROM keys WHERE issuer = ?"
+        " AND (retired_at IS NULL OR publish_until > ?)"
+        " ORDER BY retired_at IS NOT NULL, created_at DESC, rowid DESC",
+        (issuer, now),
+    )
+    jwks = {"keys": [json.loads(r["public_jwk"]) for r in rows]}
     kids = tuple(str(k["kid"]) for k in jwks["keys"])
+    windows = [int(r["publish_until"]) for r in rows if r["publish_until"] is not None]
     cache_key = (str(store.path), issuer, kids)
     with _cache_lock:
         keyset = _cache.get(cache_key)
         if keyset is None:
             keyset = KeySet.import_key_set(jwks)  # type: ignore[arg-type]
             _cache[cache_key] = keyset
+        _verifying[slot] = (time.monotonic(), frozenset(kids), min(windows, default=None), keyset)
     return keyset
 
 
 __all__ = [
     "KeyInfo",
     "ensure_key",
+    "forget",
     "list_keys",
     "public_jwks",
     "rotate",

@@ -94,10 +94,30 @@ def _insert_agent(db: sqlite3.Connection, client: Client, agent: Agent) -> None:
 
 
 def get_client(store: Store, issuer: str, client_id: str) -> Client | None:
-    row = store.row("SELECT * FROM clients WHERE issuer = ? AND client_id = ?", (issuer, client_id))
+    """The client with its agent record (one query: this runs on every token request)."""
+    row = store.row(
+        "SELECT c.*, a.name AS a_name, a.description AS a_description, a.sponsor AS a_sponsor,"
+        " a.credential_type AS a_credential_type, a.may_act_for AS a_may_act_for,"
+        " a.created_at AS a_created_at FROM clients c LEFT JOIN agents a"
+        " ON a.issuer = c.issuer AND a.client_id = c.client_id"
+        " WHERE c.issuer = ? AND c.client_id = ?",
+        (issuer, client_id),
+    )
     if row is None:
         return None
-    return _client(row, get_agent(store, issuer, client_id))
+    agent = None
+    if row["a_name"] is not None:
+        agent = Agent(
+            issuer=row["issuer"],
+            client_id=row["client_id"],
+            name=row["a_name"],
+            description=row["a_description"],
+            sponsor=row["a_sponsor"],
+            credential_type=row["a_credential_type"],
+            may_act_for=json.loads(row["a_may_act_for"]),
+            created_at=row["a_created_at"],
+        )
+    return _client(row, agent)
 
 
 def list_clients(store: Store, issuer: str) -> list[Client]:
@@ -267,8 +287,25 @@ def record_token(db: sqlite3.Connection, rec: TokenRecord, audit: dict[str, Any]
 
 def get_token(store: Store, jti: str) -> TokenRecord | None:
     row = store.row("SELECT * FROM tokens WHERE jti = ?", (jti,))
+    return _token(row) if row is not None else None
+
+
+def get_live_token(store: Store, jti: str) -> tuple[TokenRecord | None, bool]:
+    """The token record and whether it, or anything it derives from, is revoked (the two
+    checks of `revoked_in_chain` and `get_token` in one query, for the hot path)."""
+    row = store.row(
+        f"""WITH RECURSIVE {_CHAIN}
+           SELECT t.*, (SELECT COUNT(*) FROM tokens WHERE revoked = 1
+                          AND jti IN (SELECT jti FROM chain)) AS revoked_chain
+           FROM tokens t WHERE t.jti = ?""",  # noqa: S608 - a constant fragment
+        (jti, jti),
+    )
     if row is None:
-        return None
+        return None, False
+    return _token(row), bool(row["revoked_chain"])
+
+
+def _token(row: sqlite3.Row) -> TokenRecord:
     return TokenRecord(
         jti=row["jti"],
         issuer=row["issuer"],
@@ -283,18 +320,22 @@ def get_token(store: Store, jti: str) -> TokenRecord | None:
     )
 
 
-def revoked_in_chain(store: Store, jti: str) -> bool:
-    """True when the token, or any token it was exchanged from (subject or actor side, at any
-    depth), is revoked: revoking a token cuts off everything derived from it."""
-    row = store.row(
-        """WITH RECURSIVE chain(jti) AS (
+# The token and every token it was exchanged from, subject and actor side, at any depth.
+_CHAIN = """chain(jti) AS (
                SELECT ? UNION
                SELECT t.parent_jti FROM tokens t JOIN chain ON t.jti = chain.jti
                  WHERE t.parent_jti IS NOT NULL
                UNION
                SELECT t.actor_jti FROM tokens t JOIN chain ON t.jti = chain.jti
-                 WHERE t.actor_jti IS NOT NULL)
-           SELECT COUNT(*) AS n FROM tokens WHERE revoked = 1 AND jti IN (SELECT jti FROM chain)""",
+                 WHERE t.actor_jti IS NOT NULL)"""
+
+
+def revoked_in_chain(store: Store, jti: str) -> bool:
+    """True when the token, or any token it was exchanged from (subject or actor side, at any
+    depth), is revoked: revoking a token cuts off everything derived from it."""
+    row = store.row(
+        f"""WITH RECURSIVE {_CHAIN}
+           SELECT COUNT(*) AS n FROM tokens WHERE revoked = 1 AND jti IN (SELECT jti FROM chain)""",  # noqa: S608 - a constant fragment
         (jti,),
     )
     return bool(row and row["n"])
@@ -395,6 +436,7 @@ __all__ = [
     "get_client",
     "get_delegation",
     "get_issuer",
+    "get_live_token",
     "get_token",
     "get_user",
     "insert_agent",

@@ -112,6 +112,7 @@ class IdpService:
 
     def put_issuer(self, cfg: IssuerConfig, *, replace: bool = True) -> IssuerConfig:
         records.put_issuer(self.store, cfg, now=self.ctx.now(), replace=replace)
+        self.ctx.forget_issuer(cfg.name)
         keys.ensure_key(self.store, cfg, self.ctx.now())
         return cfg
 
@@ -258,9 +259,7 @@ class IdpService:
         records.insert_user(self.store, user)
         return user
 
-    def set_password(
-        self, name: str, password: str, *, issuer: str = c.DEFAULT_IDP_ISSUER
-    ) -> None:
+    def set_password(self, name: str, password: str, *, issuer: str = c.DEFAULT_IDP_ISSUER) -> None:
         """Replace a user's password (the scrypt hash is what is stored)."""
         if not password:
             raise ValueError("a password must not be empty")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -134,20 +136,24 @@ def verify(ctx: IdpContext, token: str, *, trusted: Iterable[str]) -> VerifiedTo
     """Check issuer trust, signature (allow-listed algs, issuer's own keys), time claims, that
     this server recorded the token, and that neither it nor anything it derives from is
     revoked. Raises TokenRejected with a short reason."""
-    header, claims = unverified_parts(token)
+    remembered = _remembered(ctx, token)
+    header, claims = remembered or unverified_parts(token)
     name = ctx.issuer_name_for_url(claims.get("iss"))
     if name is None or name not in set(trusted):
         raise TokenRejected("is not from a trusted issuer")
     if header.get("alg") not in SIGNING_ALGS:
         raise TokenRejected("uses a signing algorithm this server does not accept")
     now = ctx.now()
-    try:
-        decoded = jwt.decode(
-            token, keys.verification_keys(ctx.store, name, now), algorithms=list(SIGNING_ALGS)
-        )
-    except (JoseError, ValueError) as exc:
-        raise TokenRejected("has an invalid signature") from exc
-    claims = decoded.claims
+    kid = header.get("kid")
+    keyset = keys.verification_keys(ctx.store, name, now, kid if isinstance(kid, str) else None)
+    # A remembered signature counts only while its key is still published.
+    if remembered is None or not any(key.kid == kid for key in keyset.keys):
+        try:
+            decoded = jwt.decode(token, keyset, algorithms=list(SIGNING_ALGS))
+        except (JoseError, ValueError) as exc:
+            raise TokenRejected("has an invalid signature") from exc
+        header, claims = dict(decoded.header), decoded.claims
+        _remember(ctx, token, header, claims)
     exp, nbf, iat = claims.get("exp"), claims.get("nbf"), claims.get("iat")
     if not isinstance(exp, int) or exp <= now - CLOCK_LEEWAY:
         raise TokenRejected("has expired")
@@ -156,14 +162,42 @@ def verify(ctx: IdpContext, token: str, *, trusted: Iterable[str]) -> VerifiedTo
     if isinstance(iat, int) and iat > now + CLOCK_LEEWAY:
         raise TokenRejected("is not valid yet (issued in the future)")
     jti = claims.get("jti")
-    record = records.get_token(ctx.store, jti) if isinstance(jti, str) else None
+    record, revoked = records.get_live_token(ctx.store, jti) if isinstance(jti, str) else (None, 0)
     if record is None or record.issuer != name:
         raise TokenRejected("was not issued by this server")
-    if records.revoked_in_chain(ctx.store, record.jti):
+    if revoked:
         raise TokenRejected("has been revoked")
     return VerifiedToken(
-        raw=token, header=dict(decoded.header), claims=claims, issuer=name, record=record
+        raw=token, header=dict(header), claims=dict(claims), issuer=name, record=record
     )
+
+
+# Signature checks are pure: the same token bytes under the same published key (its kid is
+# the RFC 7638 thumbprint) verify the same way every time. An agent re-presents its actor token
+# and the user's token on each exchange, so a good signature is remembered per token (a bounded
+# LRU, per process); trust, algorithm, key publication, time claims, the token record and
+# revocation are still checked on every use.
+_SIGNATURE_CACHE_SIZE = 4096
+_signatures: OrderedDict[tuple[str, str], tuple[dict[str, Any], dict[str, Any]]] = OrderedDict()
+_signatures_lock = threading.Lock()
+
+
+def _remembered(ctx: IdpContext, token: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    slot = (str(ctx.store.path), token)
+    with _signatures_lock:
+        hit = _signatures.get(slot)
+        if hit is not None:
+            _signatures.move_to_end(slot)
+    return hit
+
+
+def _remember(ctx: IdpContext, token: str, header: dict[str, Any], claims: dict[str, Any]) -> None:
+    if not isinstance(header.get("kid"), str):
+        return
+    with _signatures_lock:
+        _signatures[(str(ctx.store.path), token)] = (header, claims)
+        while len(_signatures) > _SIGNATURE_CACHE_SIZE:
+            _signatures.popitem(last=False)
 
 
 __all__ = [

@@ -7,7 +7,9 @@ import base64
 import json
 import socket
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,12 +142,13 @@ def _fast_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(secrets, "_N", 2**10)
 
 
-@pytest.fixture
-def idp() -> Iterator[Idp]:
-    """The IdP served over real HTTP on 127.0.0.1 (a free port), threaded WSGI server."""
+@contextmanager
+def serving(clock: Callable[[], float] = time.time) -> Iterator[Idp]:
+    """The IdP served over real HTTP on 127.0.0.1 (a free port), threaded WSGI server, with
+    an injectable clock (for expiry tests)."""
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
-    svc = IdpService.open(base_url=base_url)
+    svc = IdpService.open(base_url=base_url, clock=clock)
     server = make_server("127.0.0.1", port, create_app(svc.ctx), threaded=True)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
@@ -157,6 +160,13 @@ def idp() -> Iterator[Idp]:
         server.shutdown()
         thread.join(5)
         svc.store.close()
+
+
+@pytest.fixture
+def idp() -> Iterator[Idp]:
+    """The IdP served over real HTTP on 127.0.0.1 (a free port), threaded WSGI server."""
+    with serving() as running:
+        yield running
 
 
 @pytest.fixture
