@@ -292,17 +292,24 @@ def get_token(store: Store, jti: str) -> TokenRecord | None:
 
 def get_live_token(store: Store, jti: str) -> tuple[TokenRecord | None, bool]:
     """The token record and whether it, or anything it derives from, is revoked (the two
-    checks of `revoked_in_chain` and `get_token` in one query, for the hot path)."""
-    row = store.row(
-        f"""WITH RECURSIVE {_CHAIN}
-           SELECT t.*, (SELECT COUNT(*) FROM tokens WHERE revoked = 1
-                          AND jti IN (SELECT jti FROM chain)) AS revoked_chain
-           FROM tokens t WHERE t.jti = ?""",  # noqa: S608 - a constant fragment
-        (jti, jti),
-    )
+    checks of `revoked_in_chain` and `get_token`, for the hot path). A token minted directly
+    (no parent, no actor token) needs one primary-key lookup; only exchanged tokens walk the
+    chain."""
+    row = store.row("SELECT * FROM tokens WHERE jti = ?", (jti,))
     if row is None:
         return None, False
-    return _token(row), bool(row["revoked_chain"])
+    record = _token(row)
+    if record.revoked:
+        return record, True
+    if record.parent_jti is None and record.actor_jti is None:
+        return record, False
+    chained = store.row(
+        f"""WITH RECURSIVE {_CHAIN}
+           SELECT COUNT(*) AS n FROM chain JOIN tokens r ON r.jti = chain.jti
+           WHERE r.revoked = 1""",  # noqa: S608 - a constant fragment
+        (jti,),
+    )
+    return record, bool(chained is not None and chained["n"])
 
 
 def _token(row: sqlite3.Row) -> TokenRecord:

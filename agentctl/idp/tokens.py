@@ -21,6 +21,7 @@ from agentctl.idp import keys, records
 from agentctl.idp.constants import CLOCK_LEEWAY, SIGNING_ALGS
 from agentctl.idp.context import IdpContext
 from agentctl.idp.models import IssuerConfig, TokenRecord
+from agentctl.idp.signing import sign_compact
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ def mint(
     body["jti"] = secrets.token_urlsafe(16)
     alg, key = keys.signing_key(ctx.store, cfg.name)
     header = {"alg": alg, "kid": key.kid, "typ": typ}
-    token = jwt.encode(header, body, key, algorithms=[alg])
+    token = sign_compact(header, body, key)
     rec = TokenRecord(
         jti=body["jti"],
         issuer=cfg.name,
