@@ -482,10 +482,12 @@ def test_every_mode_over_http_against_a_served_idp(idp: Idp) -> None:
 
 
 def test_id_jag_over_http_against_a_served_idp(idp: Idp) -> None:
-    # RFC 7591 over HTTP registers the agent at one issuer only; the ID-JAG path needs it at
-    # the resource AS too, which the embedded IdP's own API does (same client id at both).
+    # `agentctl register` against a running IdP goes through RFC 7591; the IdP registers the
+    # agent at the resource AS that trusts it too (same client id), as the ID-JAG path needs.
     assert run("profile", "add", "served", "--kind", "local", "--issuer", idp.url()).exit_code == 0
-    _save_served_agent(idp, "sbot")
+    registered = run("register", "sbot", "--profile", "served", "--json")
+    assert registered.exit_code == 0, registered.stdout
+    assert registered.json()["data"]["agent"]["extra"]["registered_at"] == ["enterprise", "mcp-as"]
     idp.user("alice")
     resource = idp.url("mcp-as", "resource")
     r = xrun(

@@ -9,6 +9,7 @@ Registration is open on loopback demo issuers (`open_registration`); the extensi
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -261,19 +262,41 @@ class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
                 may_act_for=list(metadata.get("may_act_for") or ["*"]),
                 created_at=client.client_id_issued_at,
             )
-            records.insert_agent(self.server.ctx.store, client, agent)
+            # Like IdpService.create_agent: the same client id and credential at every
+            # resource issuer that trusts this one, so the agent can redeem its ID-JAGs there.
+            # RFC 7592 management (the registration access token) stays with this issuer.
+            pairs = [(client, agent)]
+            for name in _resource_issuers_trusting(self.server):
+                mirror_client = dataclasses.replace(
+                    client, issuer=name, metadata=dict(metadata), registration_token_hash=None
+                )
+                pairs.append((mirror_client, dataclasses.replace(agent, issuer=name)))
+            records.insert_agents(self.server.ctx.store, pairs)
             client.agent = agent
+            request.registered_at = [pair[0].issuer for pair in pairs]
         else:
             records.insert_client(self.server.ctx.store, client)
         return client
 
     def generate_client_registration_info(self, client: Client, request: Any) -> dict[str, Any]:
         # RFC 7591 §3.2.1: echo the metadata as registered (defaults filled in).
-        return {
+        info = {
             **client.metadata,
             "registration_client_uri": f"{self.server.url}/register/{client.client_id}",
             "registration_access_token": request.registration_token,
         }
+        registered_at = getattr(request, "registered_at", None)
+        if registered_at:
+            info["agentctl_registered_at"] = registered_at  # an extension member (RFC 7591 §2)
+        return info
+
+
+def _resource_issuers_trusting(server: IssuerServer) -> list[str]:
+    return [
+        cfg.name
+        for cfg in records.list_issuers(server.ctx.store)
+        if cfg.kind == "resource" and server.name in cfg.trusts and cfg.name != server.name
+    ]
 
 
 def validate_client_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
@@ -330,7 +353,10 @@ class ClientConfiguration(ClientConfigurationEndpoint):  # type: ignore[misc]
         return True
 
     def delete_client(self, client: Client, request: Any) -> None:
-        records.delete_client(self.server.ctx.store, client.issuer, client.client_id)
+        for name in [client.issuer, *_resource_issuers_trusting(self.server)]:
+            mirror = records.get_client(self.server.ctx.store, name, client.client_id)
+            if name == client.issuer or (mirror is not None and mirror.agent is not None):
+                records.delete_client(self.server.ctx.store, name, client.client_id)
 
     def update_client(
         self, client: Client, client_metadata: dict[str, Any], request: Any

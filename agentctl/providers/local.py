@@ -181,7 +181,15 @@ class LocalProvider(OidcProvider):
         self, spec: AgentSpec, *, initial_access_token: str | None = None
     ) -> Registration:
         if not self.in_process:
-            return super().register_agent(spec, initial_access_token=initial_access_token)
+            registration = super().register_agent(spec, initial_access_token=initial_access_token)
+            # The embedded IdP names every issuer it registered the agent at (it mirrors agents
+            # to the resource issuers that trust it, for the ID-JAG path).
+            at = registration.metadata.get("agentctl_registered_at")
+            if not isinstance(at, list):
+                return registration
+            return _replace_credential(
+                registration, created=True, metadata={**registration.metadata, "registered_at": at}
+            )
         key = None
         if spec.method == "private_key_jwt":
             from agentctl.oauth.keys import generate_key_pair
@@ -300,7 +308,7 @@ def _agent_grant_types(spec: AgentSpec, offered: list[Any]) -> list[str]:
 def _replace_credential(registration: Registration, **changes: Any) -> Registration:
     from dataclasses import replace
 
-    return replace(registration, created=False, **changes)
+    return replace(registration, **{"created": False, **changes})
 
 
 __all__ = [

@@ -251,7 +251,9 @@ def _record_from(
     if isinstance(md.get("registered_at"), list):
         extra["registered_at"] = md["registered_at"]
     resource_issuer = getattr(provider, "resource_issuer", None)
-    if callable(resource_issuer) and getattr(provider, "in_process", False):
+    if callable(resource_issuer) and (
+        getattr(provider, "in_process", False) or len(extra.get("registered_at", [])) > 1
+    ):
         extra["resource_issuer"] = resource_issuer()
     return store.AgentRecord(
         name=spec.name,

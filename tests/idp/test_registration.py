@@ -110,3 +110,31 @@ def test_client_configuration_read_update_delete(idp: Idp) -> None:
         auth=(reg["client_id"], reg["client_secret"]),
     )
     assert_oauth_error(r, "invalid_client", 401)
+
+
+def _cc(idp: Idp, issuer: str, reg: dict[str, Any]) -> int:
+    r = idp.http.post(
+        idp.url(issuer, "token"),
+        data={"grant_type": "client_credentials"},
+        auth=(reg["client_id"], reg["client_secret"]),
+    )
+    return r.status_code
+
+
+def test_registered_agents_are_mirrored_to_the_resource_issuer_and_deleted_there_too(
+    idp: Idp,
+) -> None:
+    agent = register(idp, {"client_name": "mcp-bot", "scope": "read", "sub_profile": "ai_agent"})
+    assert agent["agentctl_registered_at"] == ["enterprise", "mcp-as"]
+    assert _cc(idp, "enterprise", agent) == 200
+    assert _cc(idp, "mcp-as", agent) == 200
+    plain = register(idp, {"client_name": "ci-job", "scope": "read"})
+    assert "agentctl_registered_at" not in plain
+    assert _cc(idp, "mcp-as", plain) == 401
+    r = idp.http.delete(
+        agent["registration_client_uri"],
+        headers={"Authorization": f"Bearer {agent['registration_access_token']}"},
+    )
+    assert r.status_code == 204, r.text
+    assert _cc(idp, "enterprise", agent) == 401
+    assert _cc(idp, "mcp-as", agent) == 401
