@@ -18,6 +18,7 @@ from agentctl.providers.base import Credential
 from agentctl.providers.local import LocalProvider
 from agentctl.providers.oidc import OidcProvider
 from tests.conftest import MemoryKeyring
+from tests.emulators.entra.profile import add_entra_profile
 from tests.emulators.entra.world import EntraWorld, make_world
 from tests.helpers import run
 from tests.idp.conftest import _fast_kdf  # noqa: F401 - fixture
@@ -162,20 +163,7 @@ def test_an_idp_that_keeps_secrets_on_update_says_so_and_stays_manageable(
 @pytest.fixture
 def entra() -> Iterator[EntraWorld]:
     world = make_world()
-    res = run(
-        "profile",
-        "add",
-        "contoso",
-        "--kind",
-        "entra",
-        "--tenant",
-        world.tenant.id,
-        "--client-id",
-        world.admin.app_id,
-        "--secret-stdin",
-        stdin=world.admin_secret,
-    )
-    assert res.exit_code == 0, res.stderr
+    add_entra_profile(world)
     yield world
     world.http.close()
 

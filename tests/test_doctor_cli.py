@@ -15,6 +15,7 @@ import keyring.backends.fail
 import pytest
 from flask import Flask, jsonify
 
+from tests.emulators.entra.profile import add_entra_profile
 from tests.emulators.entra.world import EntraWorld, make_world
 from tests.helpers import run
 from tests.idp.conftest import Idp, _fast_kdf, idp  # noqa: F401 - fixtures
@@ -153,20 +154,7 @@ def test_big_clock_skew_fails_with_the_fix() -> None:
 @pytest.fixture
 def entra() -> Iterator[EntraWorld]:
     world = make_world()
-    res = run(
-        "profile",
-        "add",
-        "contoso",
-        "--kind",
-        "entra",
-        "--tenant",
-        world.tenant.id,
-        "--client-id",
-        world.admin.app_id,
-        "--secret-stdin",
-        stdin=world.admin_secret,
-    )
-    assert res.exit_code == 0, res.stderr
+    add_entra_profile(world)
     yield world
     world.http.close()
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.emulators.entra.model import GRAPH_APP_ID
+from tests.emulators.entra.profile import add_entra_profile
 from tests.emulators.entra.world import EntraWorld, make_world
 from tests.helpers import CliResult, run
 
@@ -18,22 +19,7 @@ ALICE = "alice@contoso.onmicrosoft.com"
 @pytest.fixture
 def world() -> Iterator[EntraWorld]:
     w = make_world(device_interval=0, device_auto_approve=ALICE)
-    r = run(
-        "profile",
-        "add",
-        "contoso",
-        "--kind",
-        "entra",
-        "--tenant",
-        w.tenant.id,
-        "--client-id",
-        w.admin.app_id,
-        "--public-client-id",
-        w.public_client.app_id,
-        "--secret-stdin",
-        stdin=w.admin_secret,
-    )
-    assert r.exit_code == 0, r.stderr
+    add_entra_profile(w)
     yield w
     w.http.close()
 

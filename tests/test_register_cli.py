@@ -22,6 +22,7 @@ from agentctl.providers.base import Credential
 from agentctl.providers.local import LocalProvider
 from agentctl.providers.oidc import OidcProvider
 from tests.conftest import MemoryKeyring
+from tests.emulators.entra.profile import add_entra_profile
 from tests.emulators.entra.world import EntraWorld, make_world
 from tests.helpers import run
 from tests.idp.conftest import Idp, _fast_kdf, decode, idp  # noqa: F401 - fixtures
@@ -311,22 +312,7 @@ def test_a_wrong_initial_access_token_is_named(strict: dict[str, Any]) -> None:
 @pytest.fixture
 def entra() -> Iterator[EntraWorld]:
     world = make_world()
-    res = run(
-        "profile",
-        "add",
-        "contoso",
-        "--kind",
-        "entra",
-        "--tenant",
-        world.tenant.id,
-        "--client-id",
-        world.admin.app_id,
-        "--public-client-id",
-        world.public_client.app_id,
-        "--secret-stdin",
-        stdin=world.admin_secret,
-    )
-    assert res.exit_code == 0, res.stderr
+    add_entra_profile(world)
     yield world
     world.http.close()
 
