@@ -6,7 +6,12 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from agentctl.output.register import agent_rows, fields_table, render_requests
+from agentctl.output.register import (
+    agent_rows,
+    fields_table,
+    render_credential,
+    render_requests,
+)
 from agentctl.output.result import Result
 
 
@@ -77,13 +82,7 @@ def render_changed(console: Console, result: Result) -> None:
         console.print(
             Text(f"new credential stored in {cred['stored_in']}", style="muted"), soft_wrap=True
         )
-        if cred.get("key_id"):
-            console.print(Text(f"key id: {cred['key_id']}", style="muted"))
-        if cred.get("secret"):
-            console.print(Text("client secret (shown once): ", style="warn").append(cred["secret"]))
-        if cred.get("private_key_pem"):
-            console.print(Text("private key (shown once):", style="warn"))
-            console.print(cred["private_key_pem"], markup=False, highlight=False)
+        render_credential(console, cred)
     if data.get("requests"):
         render_requests(console, data["requests"])
 

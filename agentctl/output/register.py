@@ -60,6 +60,17 @@ def agent_rows(agent: Mapping[str, Any]) -> list[tuple[str, Any]]:
     ]
 
 
+def render_credential(console: Console, cred: Mapping[str, Any]) -> None:
+    """The key id, and the secret or private key when the user asked to see it (once)."""
+    if cred.get("key_id"):
+        console.print(Text(f"key id: {cred['key_id']}", style="muted"))
+    if cred.get("secret"):
+        console.print(Text("client secret (shown once): ", style="warn").append(cred["secret"]))
+    if cred.get("private_key_pem"):
+        console.print(Text("private key (shown once):", style="warn"))
+        console.print(cred["private_key_pem"], markup=False, highlight=False)
+
+
 def render_requests(console: Console, requests: list[Mapping[str, Any]]) -> None:
     for req in requests:
         url = req.get("url")
@@ -90,14 +101,7 @@ def render_register(console: Console, result: Result) -> None:
             console.print(Text(f"note: {note}", style="muted"), soft_wrap=True)
         return
     console.print(fields_table(agent_rows(agent)))
-    cred = data.get("credential") or {}
-    if cred.get("key_id"):
-        console.print(Text(f"key id: {cred['key_id']}", style="muted"))
-    if cred.get("secret"):
-        console.print(Text("client secret (shown once): ", style="warn").append(cred["secret"]))
-    if cred.get("private_key_pem"):
-        console.print(Text("private key (shown once):", style="warn"))
-        console.print(cred["private_key_pem"], markup=False, highlight=False)
+    render_credential(console, data.get("credential") or {})
     if action == "exists":
         console.print(
             Text(
@@ -108,4 +112,4 @@ def render_register(console: Console, result: Result) -> None:
         )
 
 
-__all__ = ["agent_rows", "fields_table", "render_register", "render_requests"]
+__all__ = ["agent_rows", "fields_table", "render_credential", "render_register", "render_requests"]

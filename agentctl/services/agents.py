@@ -180,7 +180,7 @@ def _credential_of(blob: Mapping[str, Any]) -> Credential:
     )
 
 
-def _unknown(name: str, profile: str) -> ConfigError:
+def unknown_agent(name: str, profile: str) -> ConfigError:
     return ConfigError(
         f"no agent named {name} in profile {profile}",
         hint=f"agentctl register {name}" + (f" --profile {profile}" if profile != "local" else ""),
@@ -261,7 +261,7 @@ def load_agent(settings: Settings, name_or_client_id: str) -> tuple[AgentRecord,
     cred, _ = load_agent_secrets(settings, name_or_client_id)
     record = find_record(settings, name_or_client_id)
     if record is None:  # pragma: no cover - load_agent_secrets raised already
-        raise _unknown(name_or_client_id, settings.name.value)
+        raise unknown_agent(name_or_client_id, settings.name.value)
     return record, cred
 
 
@@ -270,7 +270,7 @@ def load_agent_secrets(settings: Settings, name_or_client_id: str) -> tuple[Cred
     profile = settings.name.value
     record = find_record(settings, name_or_client_id)
     if record is None:
-        raise _unknown(name_or_client_id, profile)
+        raise unknown_agent(name_or_client_id, profile)
     if uses_embedded_store(settings):
         entry = _entries(_read(embedded_file()), profile)[record.name]
         blob = entry.get("credential")
@@ -315,7 +315,7 @@ def forget_agent(settings: Settings, name: str) -> None:
     profile = settings.name.value
     record = find_record(settings, name)
     if record is None:
-        raise _unknown(name, profile)
+        raise unknown_agent(name, profile)
     path = embedded_file() if uses_embedded_store(settings) else index_file()
     doc = _read(path)
     _entries(doc, profile).pop(record.name, None)
@@ -336,5 +336,6 @@ __all__ = [
     "load_agent_secrets",
     "save_agent",
     "secret_key",
+    "unknown_agent",
     "uses_embedded_store",
 ]

@@ -485,7 +485,7 @@ def show_agent(settings: Settings, name: str, *, http: httpx.Client | None = Non
     still knows it."""
     record = store.find_record(settings, name)
     if record is None:
-        raise store._unknown(name, settings.name.value)
+        raise store.unknown_agent(name, settings.name.value)
     credential: dict[str, Any] = {"type": record.credential_type, "where": record.secret_location}
     try:
         cred, token = store.load_agent_secrets(settings, record.name)
@@ -546,7 +546,7 @@ def rotate_agent(
     """A new secret or key at the IdP, then in the store."""
     record = store.find_record(settings, name)
     if record is None:
-        raise store._unknown(name, settings.name.value)
+        raise store.unknown_agent(name, settings.name.value)
     cred, token = store.load_agent_secrets(settings, record.name)
     provider = make_provider(settings, http)
     requests: list[dict[str, Any]] = []
@@ -720,7 +720,7 @@ def delete_agent(
     """Delete at the IdP, then forget locally. `local_only`: only forget (the IdP keeps it)."""
     record = store.find_record(settings, name)
     if record is None:
-        raise store._unknown(name, settings.name.value)
+        raise store.unknown_agent(name, settings.name.value)
     removed: list[str] = []
     warnings: list[str] = []
     if local_only:
