@@ -1,5 +1,5 @@
 """`agentctl agent list|show|rotate|delete`: registered agents, at the IdP and in the store
-together (see agentctl.services.register)."""
+together (see agentctl.services.agent_lifecycle)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def list_(ctx: typer.Context, profile: ProfileOpt = None, json_out: JsonOpt = Fa
     """List the profile's registered agents."""
     from agentctl.output.agent import render_list
     from agentctl.output.render import emit
-    from agentctl.services.register import list_registered
+    from agentctl.services.agent_lifecycle import list_registered
 
     emit(list_registered(_settings(ctx, profile)), json_out=json_out, human=render_list)
 
@@ -46,7 +46,7 @@ def show(
     from agentctl.cli.register import client_for
     from agentctl.output.agent import render_show
     from agentctl.output.render import emit
-    from agentctl.services.register import show_agent
+    from agentctl.services.agent_lifecycle import show_agent
 
     settings = _settings(ctx, profile)
     embedded = settings.kind.value == "local" and not settings.issuer.value
@@ -70,7 +70,7 @@ def rotate(
     from agentctl.cli.register import client_for
     from agentctl.output.agent import render_changed
     from agentctl.output.render import emit
-    from agentctl.services.register import rotate_agent
+    from agentctl.services.agent_lifecycle import rotate_agent
 
     settings = _settings(ctx, profile)
     with client_for(ctx, settings) as http:
@@ -95,7 +95,7 @@ def delete(
     from agentctl.cli.register import client_for
     from agentctl.output.agent import render_changed
     from agentctl.output.render import emit
-    from agentctl.services.register import delete_agent
+    from agentctl.services.agent_lifecycle import delete_agent
 
     settings = _settings(ctx, profile)
     with client_for(ctx, settings) as http:

@@ -1,21 +1,17 @@
 """`agentctl profile add|list|show|use|remove`: named IdP connections.
 
-Module-level imports stay light (typer only); the work happens in the `_*_profile` functions,
-which return a Result and take everything they need as arguments.
+Module-level imports stay light (typer only); the work happens in agentctl.services.profile,
+whose `*_profile` functions return a Result and take everything they need as arguments.
 """
 
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 
 from agentctl.cli.options import JsonOpt, ProfileOpt
-
-if TYPE_CHECKING:
-    from agentctl.config.profiles import Profile
-    from agentctl.output.result import Result
 
 profile_app = typer.Typer(
     name="profile",
@@ -117,6 +113,7 @@ def add(
     from agentctl.config.profiles import Profile
     from agentctl.output.profile import render_changed
     from agentctl.output.render import emit
+    from agentctl.services.profile import add_profile
 
     secret_value = _read_secret(secret_stdin, prompt_secret)
     profile = Profile(
@@ -159,135 +156,14 @@ def _read_secret(from_stdin: bool, prompt: bool) -> str | None:
     return None
 
 
-def add_profile(
-    profile: Profile,
-    *,
-    secret: str | None = None,
-    private_key_file: str | None = None,
-    use: bool = False,
-    replace: bool = False,
-) -> Result:
-    """Validate, store the secret (if any), then write the profile: a refused secret store
-    leaves the configuration untouched."""
-    from dataclasses import replace as dc_replace
-    from pathlib import Path
-
-    from agentctl.config import profiles, secrets
-    from agentctl.errors import InputError, UsageError
-    from agentctl.output.result import Result
-
-    config = profiles.load()
-    profiles.validate(profile)
-    if profile.name in config.profiles and not replace:
-        profiles.upsert(config, profile)  # raises "already exists" with the hint
-    if profile.kind != "local" and not profile.client_id and (secret or private_key_file):
-        raise UsageError("a secret or key needs --client-id")
-    warnings: list[str] = []
-    stored: dict[str, Any] | None = None
-    if profile.auth_method == "private_key_jwt":
-        if secret:
-            raise UsageError("private_key_jwt uses --private-key FILE, not a client secret")
-        if private_key_file:
-            try:
-                pem = Path(private_key_file).expanduser().read_text("utf-8")
-            except OSError as exc:
-                raise InputError(f"cannot read {private_key_file}: {exc.strerror}") from None
-            from agentctl.oauth.keys import public_jwk_of
-
-            jwk = public_jwk_of(pem, "ES256" if "EC PRIVATE" in pem else "RS256")
-            profile = dc_replace(profile, key_id=profile.key_id or str(jwk["kid"]))
-            profile, stored = _store(profile, pem, "private-key")
-    elif private_key_file:
-        raise UsageError("--private-key needs --auth-method private_key_jwt")
-    elif secret:
-        profile, stored = _store(profile, secret, "client-secret")
-    needs_secret = profile.auth_method != "none" and profile.client_id and profile.kind != "local"
-    if stored is None and needs_secret:
-        var = secrets.env_var_for(
-            profile.name, "private-key" if profile.auth_method == "private_key_jwt" else None
-        )
-        warnings.append(
-            f"no secret stored for {profile.name}: set {var}, or re-run with --replace and "
-            + (
-                "--private-key FILE"
-                if profile.auth_method == "private_key_jwt"
-                else "--secret-stdin"
-            )
-        )
-    config = profiles.upsert(config, profile, replace_existing=replace)
-    if use:
-        config.active = profile.name
-    path = profiles.save(config)
-    return Result(
-        command=("profile", "add"),
-        data={
-            "action": "replaced" if replace else "added",
-            "profile": profile.name,
-            "active": config.active == profile.name,
-            "config_file": str(path),
-            "secret": stored,
-            "settings": profile.to_toml(),
-        },
-        warnings=warnings,
-    )
-
-
-def _store(profile: Profile, value: str, what: str) -> tuple[Profile, dict[str, Any]]:
-    """Put the secret in the profile's store; the profile records only where (`secret_ref`)."""
-    from dataclasses import replace as dc_replace
-
-    from agentctl.config import secrets
-    from agentctl.errors import UsageError
-
-    if profile.secret_store == "env":  # noqa: S105 - a store name, not a secret
-        raise UsageError(
-            "--secret-store env means the secret comes from the environment, not from agentctl",
-            hint=f"set {secrets.env_var_for(profile.name)} instead of passing the secret",
-        )
-    store = secrets.store_for(profile.secret_store, profile=profile.name)
-    key = secrets.secret_ref_for(profile.name, what)
-    store.set(key, value)
-    return dc_replace(profile, secret_ref=key), {"store": store.name, "where": store.describe(key)}
-
-
 @profile_app.command("list")
 def list_(json_out: JsonOpt = False) -> None:
     """List profiles (the built-in `local` is always there)."""
     from agentctl.output.profile import render_list
     from agentctl.output.render import emit
+    from agentctl.services.profile import list_profiles
 
     emit(list_profiles(), json_out=json_out, human=render_list)
-
-
-def list_profiles() -> Result:
-    from agentctl.config import profiles
-    from agentctl.config.resolve import resolve_profile_name
-    from agentctl.output.result import Result
-
-    config = profiles.load()
-    current = resolve_profile_name(None, config)
-    rows = []
-    names = sorted(config.profiles)
-    if profiles.DEFAULT_PROFILE not in config.profiles:
-        names.insert(0, profiles.DEFAULT_PROFILE)
-    for name in names:
-        p = profiles.get(config, name)
-        rows.append(
-            {
-                "name": name,
-                "kind": p.kind,
-                "issuer": p.issuer or ("embedded" if p.kind == "local" else None),
-                "client_id": p.client_id,
-                "auth_method": p.auth_method if p.client_id else None,
-                "secret_store": p.secret_store or ("keyring" if p.client_id else None),
-                "active": name == current.value,
-                "builtin": name not in config.profiles,
-            }
-        )
-    return Result(
-        command=("profile", "list"),
-        data={"active": current.to_dict(), "profiles": rows},
-    )
 
 
 @profile_app.command("show")
@@ -304,48 +180,10 @@ def show(
     from agentctl.config.resolve import flag_from_context
     from agentctl.output.profile import render_show
     from agentctl.output.render import emit
+    from agentctl.services.profile import show_profile
 
     chosen = name or flag_from_context(ctx, "profile", profile)
     emit(show_profile(chosen), json_out=json_out, human=render_show)
-
-
-def show_profile(profile_flag: str | None) -> Result:
-    from agentctl.config import secrets
-    from agentctl.config.resolve import resolve_settings
-    from agentctl.errors import SecretError
-    from agentctl.output.result import Result
-
-    settings = resolve_settings(profile_flag=profile_flag)
-    name = settings.name.value
-    secret: dict[str, Any] = {"store": settings.secret_store.value}
-    method = settings.auth_method.value
-    if settings.secret_store.value == "embedded":
-        secret.update(present=None, where="with the embedded IdP's data (0600)")
-    elif not settings.client_id.value or method == "none":
-        secret.update(present=None, where="no client secret needed")
-    else:
-        what = "private-key" if method == "private_key_jwt" else None
-        try:
-            found = secrets.lookup(
-                name,
-                store=settings.secret_store.value,
-                ref=settings.secret_ref.value,
-                what=what,
-            )
-        except SecretError as exc:
-            secret.update(present=None, problem=exc.message, hint=exc.hint)
-        else:
-            if found is None:
-                secret.update(
-                    present=False,
-                    where=f"not found (set {secrets.env_var_for(name, what)} or store it)",
-                )
-            else:
-                secret.update(present=True, source=found.source, where=found.where)
-    return Result(
-        command=("profile", "show"),
-        data={"profile": name, "settings": settings.to_dict(), "secret": secret},
-    )
 
 
 @profile_app.command("use")
@@ -353,22 +191,9 @@ def use_(name: NameArg, json_out: JsonOpt = False) -> None:
     """Make NAME the active profile."""
     from agentctl.output.profile import render_changed
     from agentctl.output.render import emit
+    from agentctl.services.profile import use_profile
 
     emit(use_profile(name), json_out=json_out, human=render_changed)
-
-
-def use_profile(name: str) -> Result:
-    from agentctl.config import profiles
-    from agentctl.output.result import Result
-
-    config = profiles.load()
-    profiles.get(config, name)  # unknown names fail with the list of known ones
-    config.active = name
-    path = profiles.save(config)
-    return Result(
-        command=("profile", "use"),
-        data={"action": "activated", "profile": name, "active": True, "config_file": str(path)},
-    )
 
 
 @profile_app.command("remove")
@@ -382,53 +207,13 @@ def remove(
     """Remove a profile and (unless --keep-secret) its stored secret."""
     from agentctl.output.profile import render_changed
     from agentctl.output.render import emit
+    from agentctl.services.profile import remove_profile
 
     emit(remove_profile(name, keep_secret=keep_secret), json_out=json_out, human=render_changed)
-
-
-def remove_profile(name: str, *, keep_secret: bool = False) -> Result:
-    from agentctl.config import profiles, secrets
-    from agentctl.errors import SecretError
-    from agentctl.output.result import Result
-
-    config = profiles.load()
-    profile = profiles.get(config, name)
-    config = profiles.remove(config, name)
-    warnings: list[str] = []
-    deleted: list[str] = []
-    if not keep_secret and profile.secret_store != "env":  # noqa: S105 - a store name
-        try:
-            store = secrets.store_for(profile.secret_store, profile=name)
-            keys = {secrets.secret_ref_for(name, w) for w in ("client-secret", "private-key")}
-            for key in sorted(keys | ({profile.secret_ref} if profile.secret_ref else set())):
-                if store.delete(key):
-                    deleted.append(store.describe(key))
-        except SecretError as exc:
-            warnings.append(f"its secret was not removed: {exc.message}")
-    path = profiles.save(config)
-    return Result(
-        command=("profile", "remove"),
-        data={
-            "action": "removed",
-            "profile": name,
-            "active": False,
-            "config_file": str(path),
-            "secrets_deleted": deleted,
-        },
-        warnings=warnings,
-    )
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(profile_app, name="profile")
 
 
-__all__ = [
-    "add_profile",
-    "list_profiles",
-    "profile_app",
-    "register",
-    "remove_profile",
-    "show_profile",
-    "use_profile",
-]
+__all__ = ["profile_app", "register"]

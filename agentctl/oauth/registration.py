@@ -1,4 +1,4 @@
-"""RFC 7591 dynamic client registration and RFC 7592 read/delete.
+"""RFC 7591 dynamic client registration and RFC 7592 read/update/delete.
 
 A registration endpoint may demand an initial access token (RFC 7591 §3, sent as a bearer
 token); without one it answers 401/403, which becomes an error that says so.
@@ -152,6 +152,27 @@ def read_client(
     )
 
 
+def update_client(
+    http: httpx.Client, uri: str, token: str, metadata: Mapping[str, Any]
+) -> ClientRegistration:
+    """RFC 7592 §2.2 client update (PUT the full metadata with the registration token)."""
+    response = send(
+        http,
+        "PUT",
+        uri,
+        json=dict(metadata),
+        headers={"Accept": "application/json", "Authorization": f"Bearer {token}"},
+    )
+    if response.status_code in (401, 403):
+        raise ProviderError(
+            f"{uri} refused the update (HTTP {response.status_code}): the registration access "
+            "token was not accepted",
+            hint="it may have been rotated elsewhere; manage the client in the IdP's console",
+        )
+    raise_for_oauth_error(response)
+    return ClientRegistration.from_response(json_body(response, "client configuration"), uri)
+
+
 def delete_client(
     http: httpx.Client, registration_client_uri: str, registration_access_token: str
 ) -> None:
@@ -162,4 +183,10 @@ def delete_client(
     _check(response, registration_client_uri, had_token=True, what="deletion")
 
 
-__all__ = ["ClientRegistration", "delete_client", "read_client", "register_client"]
+__all__ = [
+    "ClientRegistration",
+    "delete_client",
+    "read_client",
+    "register_client",
+    "update_client",
+]

@@ -258,7 +258,7 @@ class LocalProvider(OidcProvider):
 
     def rotate_agent(self, registration: Registration) -> Registration:
         """A new secret (or key pair) for an agent, at every issuer it is registered at.
-        In-process only; over HTTP use RFC 7592 (`agentctl.services.register`)."""
+        In-process only; over HTTP, RFC 7592 (`agentctl.services.agent_lifecycle`)."""
         from agentctl.idp import records
         from agentctl.idp.secrets import new_secret
 

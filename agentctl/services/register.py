@@ -1,23 +1,20 @@
-"""`agentctl register` and the agent lifecycle (`agent list|show|rotate|delete`).
+"""`agentctl register`: create an agent at the profile's IdP and keep its credential.
 
-Each operation touches the IdP and agentctl's own store together, in an order that never leaves
-a half-made agent behind:
-
-- register: create at the IdP → store the credential and the index entry; if storing fails, the
-  new client is deleted at the IdP again (and the error says whether that worked).
-  `--replace`: the new agent is created and stored first, then the old one deleted at the IdP.
-- rotate: new secret or key at the IdP → store it (if storing fails the new credential is
-  printed once, since the old one no longer works).
-- delete: delete at the IdP → forget locally.
+Creating touches the IdP and agentctl's own store together, in an order that never leaves a
+half-made agent behind: create at the IdP → store the credential and the index entry; if storing
+fails, the new client is deleted at the IdP again (and the error says whether that worked).
+`--replace`: the new agent is created and stored first, then the old one deleted at the IdP.
 
 The IdP is reached through the provider for the profile's kind: the embedded IdP in-process
-(IdpService), RFC 7591/7592 for OIDC providers, Microsoft Graph for Entra.
+(IdpService), RFC 7591/7592 for OIDC providers, Microsoft Graph for Entra. The helpers that reach
+it (`provider_for`, `delete_at_idp`, the Entra calls, …) are shared with the rest of the agent
+lifecycle (`agent show|rotate|delete`, in agentctl.services.agent_lifecycle).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from agentctl.errors import (
@@ -223,7 +220,7 @@ def _retire(
     """After --replace stored the new agent, delete the old one at the IdP (best effort)."""
     try:
         provider = make_provider(settings, http)
-        _delete_at_idp(settings, provider, old, old_token=old_token)
+        delete_at_idp(settings, provider, old, old_token=old_token)
     except AgentctlError as exc:
         return [f"the previous {old.name} ({old.client_id}) is still at the IdP: {exc.message}"]
     return []
@@ -316,8 +313,8 @@ def _dry_run(
     if settings.kind.value == "entra":
         reg = _entra_register_call(provider, req, dry_run=True)
         requests = list(reg.requests)
-    elif _in_process(provider):
-        local = _local(provider)
+    elif is_in_process(provider):
+        local = local_provider(provider)
         spec = _spec(req)
         jwk = (
             {"kty": "<generated locally>", "kid": "<thumbprint>"}
@@ -356,11 +353,11 @@ def _dry_run(
     return Result(command=("register",), data=data)
 
 
-def _in_process(provider: IdentityProvider) -> bool:
+def is_in_process(provider: IdentityProvider) -> bool:
     return getattr(provider, "in_process", False) is True
 
 
-def _local(provider: IdentityProvider) -> Any:
+def local_provider(provider: IdentityProvider) -> Any:
     from agentctl.providers.local import LocalProvider
 
     if not isinstance(provider, LocalProvider):
@@ -371,7 +368,7 @@ def _local(provider: IdentityProvider) -> Any:
 # -- Entra --------------------------------------------------------------------------------------
 
 
-def _entra(provider: IdentityProvider) -> Any:
+def entra_provider(provider: IdentityProvider) -> Any:
     from agentctl.providers.entra import EntraProvider
 
     if not isinstance(provider, EntraProvider):
@@ -380,7 +377,7 @@ def _entra(provider: IdentityProvider) -> Any:
 
 
 def _entra_register_call(provider: IdentityProvider, req: RegisterRequest, *, dry_run: bool) -> Any:
-    entra = _entra(provider)
+    entra = entra_provider(provider)
     kind = req.entra_kind or "app"
     options: dict[str, Any] = {
         "credential": "certificate" if req.credential == "private-key-jwt" else "secret",
@@ -393,7 +390,7 @@ def _entra_register_call(provider: IdentityProvider, req: RegisterRequest, *, dr
     return entra.register(kind, req.name, **options)
 
 
-def _entra_credential(reg: Any, client_id: str) -> Credential:
+def entra_credential(reg: Any, client_id: str) -> Credential:
     from agentctl.providers.entra import pem_bundle
 
     cred = reg.credential
@@ -411,12 +408,12 @@ def _register_entra(
     reg = _entra_register_call(provider, req, dry_run=False)
     kind = reg.kind
     owner = reg.credential_owner or reg.client_id
-    credential = _entra_credential(reg, owner)
+    credential = entra_credential(reg, owner)
     if kind == "agent-identity":
         ctype = "entra-agent-identity"
     else:
         ctype = "certificate" if credential.method == "private_key_jwt" else "client_secret"
-    entra = _entra(provider)
+    entra = entra_provider(provider)
     record = store.AgentRecord(
         name=req.name,
         client_id=reg.client_id,
@@ -448,7 +445,7 @@ def _register_entra(
 
 def _delete_entra(provider: IdentityProvider, record: store.AgentRecord) -> list[str]:
     """Everything agentctl created for this agent: agent user, agent identity, blueprint."""
-    entra = _entra(provider)
+    entra = entra_provider(provider)
     done: list[str] = []
     extra = record.extra
     object_id = str(extra.get("object_id") or "")
@@ -469,51 +466,11 @@ def _delete_entra(provider: IdentityProvider, record: store.AgentRecord) -> list
     return done
 
 
-# -- lifecycle ---------------------------------------------------------------------------------
+# -- at the IdP (shared with agent_lifecycle) -------------------------------------------------
 
 
-def list_registered(settings: Settings) -> Result:
-    rows = [r.to_dict() for r in store.list_agents(settings)]
-    return Result(
-        command=("agent", "list"),
-        data={"profile": settings.name.value, "kind": settings.kind.value, "agents": rows},
-    )
-
-
-def show_agent(settings: Settings, name: str, *, http: httpx.Client | None = None) -> Result:
-    """The stored record, whether its credential is present, and (in-process) whether the IdP
-    still knows it."""
-    record = store.find_record(settings, name)
-    if record is None:
-        raise store.unknown_agent(name, settings.name.value)
-    credential: dict[str, Any] = {"type": record.credential_type, "where": record.secret_location}
-    try:
-        cred, token = store.load_agent_secrets(settings, record.name)
-    except SecretError as exc:
-        credential.update(present=False, problem=exc.message, hint=exc.hint)
-    else:
-        credential.update(
-            present=bool(cred.secret or cred.private_key_pem),
-            method=cred.method,
-            key_id=cred.key_id,
-            rfc7592_token=token is not None,
-        )
-    at_idp: bool | None = None
-    if http is not None and record.kind == "local" and store.uses_embedded_store(settings):
-        from agentctl.providers.local import LocalProvider
-
-        provider = provider_for(settings, http)
-        if isinstance(provider, LocalProvider) and provider.in_process:
-            at_idp = provider.agent_exists(record.client_id)
-    return Result(
-        command=("agent", "show"),
-        data={"agent": record.to_dict(), "credential": credential, "at_idp": at_idp},
-    )
-
-
-def _registration_of(
-    record: store.AgentRecord, cred: Credential, token: str | None
-) -> Registration:
+def registration_of(record: store.AgentRecord, cred: Credential, token: str | None) -> Registration:
+    """The Registration a provider's rotate/delete expects, rebuilt from the stored record."""
     extra = record.extra
     jwk = extra.get("public_jwk")
     return Registration(
@@ -535,232 +492,24 @@ def _registration_of(
     )
 
 
-def rotate_agent(
-    settings: Settings,
-    http: httpx.Client,
-    name: str,
-    *,
-    show_secret: bool = False,
-    make_provider: ProviderFor = provider_for,
-) -> Result:
-    """A new secret or key at the IdP, then in the store."""
-    record = store.find_record(settings, name)
-    if record is None:
-        raise store.unknown_agent(name, settings.name.value)
-    cred, token = store.load_agent_secrets(settings, record.name)
-    provider = make_provider(settings, http)
-    requests: list[dict[str, Any]] = []
-    if record.kind == "entra":
-        new_cred, record, requests = _rotate_entra(provider, record, cred)
-        new_token = None
-    elif _in_process(provider):
-        reg = _local(provider).rotate_agent(_registration_of(record, cred, token))
-        new_cred, new_token = reg.credential(), None
-        if reg.public_jwk is not None:
-            record = replace(record, extra={**record.extra, "public_jwk": reg.public_jwk})
-    else:
-        try:
-            new_cred, new_token, jwk = _rotate_rfc7592(provider, http, record, cred, token)
-        except _NotRotated as exc:
-            if exc.registration_access_token and exc.registration_access_token != token:
-                store.save_agent(
-                    settings, record, cred, registration_access_token=exc.registration_access_token
-                )
-            raise
-        if jwk is not None:
-            record = replace(record, extra={**record.extra, "public_jwk": jwk})
-    try:
-        record = store.save_agent(
-            settings, record, new_cred, registration_access_token=new_token or token
-        )
-    except AgentctlError as exc:
-        exc.hint = (
-            f"{exc.hint or ''} The IdP already switched {record.name} to a new credential; "
-            "rerun `agentctl agent rotate` once the store works again."
-        ).strip()
-        raise
-    data = {
-        "action": "rotated",
-        "agent": record.to_dict(),
-        "credential": {
-            "type": record.credential_type,
-            "method": new_cred.method,
-            "key_id": new_cred.key_id,
-            "stored_in": record.secret_location,
-            **({"secret": new_cred.secret} if show_secret and new_cred.secret else {}),
-            **(
-                {"private_key_pem": new_cred.private_key_pem}
-                if show_secret and new_cred.private_key_pem
-                else {}
-            ),
-        },
-        "requests": requests,
-    }
-    return Result(command=("agent", "rotate"), data=data)
-
-
-def _rotate_entra(
-    provider: IdentityProvider, record: store.AgentRecord, cred: Credential
-) -> tuple[Credential, store.AgentRecord, list[dict[str, Any]]]:
-    entra = _entra(provider)
-    extra = record.extra
-    target = str(extra.get("object_id") or "")
-    if extra.get("entra_kind") == "agent-identity":
-        blueprint = extra.get("blueprint")
-        if not isinstance(blueprint, Mapping) or not blueprint.get("object_id"):
-            raise UnsupportedError(
-                f"agent {record.name} uses a blueprint agentctl did not create",
-                hint="rotate the blueprint's credential where it is managed",
-            )
-        target = str(blueprint["object_id"])
-    kind = "certificate" if cred.method == "private_key_jwt" else "secret"
-    reg = entra.rotate(target, credential=kind)
-    new_cred = _entra_credential(reg, cred.client_id)
-    record = replace(
-        record,
-        extra={
-            **extra,
-            "credential_key_id": reg.credential_key_id,
-            "credential_expires": reg.credential_expires,
-        },
-    )
-    return new_cred, record, list(reg.requests)
-
-
-def _rotate_rfc7592(
-    provider: IdentityProvider,
-    http: httpx.Client,
-    record: store.AgentRecord,
-    cred: Credential,
-    token: str | None,
-) -> tuple[Credential, str | None, dict[str, Any] | None]:
-    """RFC 7592 §2.2: read the client, PUT it back with a new key (or ask for a new secret)."""
-    from agentctl.oauth import registration as reg
-
-    uri = record.extra.get("registration_client_uri")
-    if not isinstance(uri, str) or not token:
-        raise UnsupportedError(
-            f"agent {record.name} has no RFC 7592 management URI and token",
-            hint="rotate its credential in the IdP's console, or "
-            f"`agentctl register {record.name} --replace`",
-        )
-    current = reg.read_client(http, uri, token)
-    body = {
-        k: v
-        for k, v in current.metadata.items()
-        if k not in ("client_secret_expires_at", "client_id_issued_at", "client_secret")
-    }
-    body["client_id"] = record.client_id
-    jwk: dict[str, Any] | None = None
-    key = None
-    if cred.method == "private_key_jwt":
-        from agentctl.oauth.keys import generate_key_pair
-
-        key = generate_key_pair(cred.alg)
-        jwk = key.public_jwk
-        body["jwks"] = {"keys": [jwk]}
-    updated = update_client(http, uri, token, body)
-    new_token = updated.registration_access_token or token
-    if key is not None:
-        return (
-            replace(cred, private_key_pem=key.private_pem, key_id=key.kid),
-            new_token,
-            jwk,
-        )
-    if not updated.client_secret or updated.client_secret == cred.secret:
-        raise _NotRotated(
-            new_token,
-            "this IdP kept the same client secret on an RFC 7592 update (it does not rotate "
-            "secrets that way)",
-            hint=f"`agentctl register {record.name} --replace` makes a new client, or register "
-            "with --credential private-key-jwt, whose key agentctl can rotate",
-        )
-    return replace(cred, secret=updated.client_secret), new_token, None
-
-
-class _NotRotated(UnsupportedError):
-    """The IdP accepted the update but kept the secret; it may have rotated the registration
-    access token, which must still be kept."""
-
-    def __init__(self, registration_access_token: str | None, message: str, **kw: Any) -> None:
-        super().__init__(message, **kw)
-        self.registration_access_token = registration_access_token
-
-
-def update_client(http: httpx.Client, uri: str, token: str, metadata: Mapping[str, Any]) -> Any:
-    """RFC 7592 §2.2 client update (PUT the full metadata with the registration token)."""
-    from agentctl.oauth.registration import ClientRegistration
-    from agentctl.oauth.transport import json_body, raise_for_oauth_error, send
-
-    response = send(
-        http,
-        "PUT",
-        uri,
-        json=dict(metadata),
-        headers={"Accept": "application/json", "Authorization": f"Bearer {token}"},
-    )
-    if response.status_code in (401, 403):
-        raise ProviderError(
-            f"{uri} refused the update (HTTP {response.status_code}): the registration access "
-            "token was not accepted",
-            hint="it may have been rotated elsewhere; manage the client in the IdP's console",
-        )
-    raise_for_oauth_error(response)
-    return ClientRegistration.from_response(json_body(response, "client configuration"), uri)
-
-
-def delete_agent(
-    settings: Settings,
-    http: httpx.Client,
-    name: str,
-    *,
-    local_only: bool = False,
-    make_provider: ProviderFor = provider_for,
-) -> Result:
-    """Delete at the IdP, then forget locally. `local_only`: only forget (the IdP keeps it)."""
-    record = store.find_record(settings, name)
-    if record is None:
-        raise store.unknown_agent(name, settings.name.value)
-    removed: list[str] = []
-    warnings: list[str] = []
-    if local_only:
-        warnings.append(f"{record.client_id} is still registered at the IdP")
-    else:
-        try:
-            _, token = store.load_agent_secrets(settings, record.name)
-        except SecretError:
-            token = None
-        provider = make_provider(settings, http)
-        removed = _delete_at_idp(settings, provider, record, old_token=token)
-    store.forget_agent(settings, record.name)
-    return Result(
-        command=("agent", "delete"),
-        data={
-            "action": "deleted",
-            "agent": record.to_dict(),
-            "deleted_at_idp": removed,
-            "forgotten": True,
-        },
-        warnings=warnings,
-    )
-
-
-def _delete_at_idp(
+def delete_at_idp(
     settings: Settings,
     provider: IdentityProvider,
     record: store.AgentRecord,
     *,
     old_token: str | None,
 ) -> list[str]:
+    """Delete the agent at its IdP (`agent delete`, and `register --replace` for the old one);
+    says what was removed."""
     if record.kind == "entra":
         return _delete_entra(provider, record)
     from agentctl.errors import OAuthError, ProviderError
     from agentctl.providers.local import LocalProvider
 
     if isinstance(provider, LocalProvider) and provider.in_process:
-        provider.delete_agent(_registration_of(record, Credential(record.client_id), None))
+        provider.delete_agent(registration_of(record, Credential(record.client_id), None))
         return [f"client {record.client_id} at the embedded IdP"]
-    registration = _registration_of(record, Credential(record.client_id), old_token)
+    registration = registration_of(record, Credential(record.client_id), old_token)
     if not registration.registration_client_uri or not old_token:
         raise UnsupportedError(
             f"agent {record.name} has no RFC 7592 management URI and token, so agentctl cannot "
@@ -780,12 +529,14 @@ def _delete_at_idp(
 __all__ = [
     "CREDENTIALS",
     "ENTRA_KINDS",
+    "ProviderFor",
     "RegisterRequest",
-    "delete_agent",
-    "list_registered",
+    "delete_at_idp",
+    "entra_credential",
+    "entra_provider",
+    "is_in_process",
+    "local_provider",
     "provider_for",
     "register_agent",
-    "rotate_agent",
-    "show_agent",
-    "update_client",
+    "registration_of",
 ]
