@@ -142,6 +142,18 @@ class Runner:
             step.detail = _issued(result)
         return result
 
+    def exchange_step(
+        self, run: Run, label: str, req: oc.ExchangeRequest, agent: Agent
+    ) -> TokenSet:
+        """One RFC 8693 request at the IdP's token endpoint, authenticated as the agent."""
+        return self.step(
+            run,
+            label,
+            lambda: self.provider.exchange(req, client=agent.credential),
+            grant=oc.GRANT_TOKEN_EXCHANGE,
+            endpoint=self.token_endpoint,
+        )
+
     def token(self, run: Run, label: str, ts: TokenSet) -> TokenInfo:
         info = make_token(
             label,
@@ -299,12 +311,11 @@ class Runner:
                     audience=self.targets.audience,
                     scope=self.targets.scope,
                 )
-                ts = self.step(
+                ts = self.exchange_step(
                     run,
                     "exchange the user's token as the agent, no actor (impersonation)",
-                    lambda: self.provider.exchange(req, client=agent.credential),
-                    grant=oc.GRANT_TOKEN_EXCHANGE,
-                    endpoint=self.token_endpoint,
+                    req,
+                    agent,
                 )
                 final = self.token(run, "exchanged token", ts)
             target = self.expected_target() if self.targets.asked else None
@@ -345,12 +356,11 @@ class Runner:
                 audience=self.targets.audience,
                 scope=self.targets.scope,
             )
-            ts = self.step(
+            ts = self.exchange_step(
                 run,
                 "exchange: subject = the user's token, actor = the agent's (delegation)",
-                lambda: self.provider.exchange(req, client=agent.credential),
-                grant=oc.GRANT_TOKEN_EXCHANGE,
-                endpoint=self.token_endpoint,
+                req,
+                agent,
             )
             final = self.token(run, "delegated token", ts)
             agent_ids = {agent.client_id}
@@ -414,12 +424,8 @@ class Runner:
                 resource=(resource,),
                 scope=self.targets.scope,
             )
-            ts = self.step(
-                run,
-                "ID-JAG from the IdP (token exchange, requested_token_type id-jag)",
-                lambda: self.provider.exchange(req, client=agent.credential),
-                grant=oc.GRANT_TOKEN_EXCHANGE,
-                endpoint=self.token_endpoint,
+            ts = self.exchange_step(
+                run, "ID-JAG from the IdP (token exchange, requested_token_type id-jag)", req, agent
             )
             jag = self.token(run, "ID-JAG", ts)
             run.add_checks(

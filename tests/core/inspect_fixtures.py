@@ -47,3 +47,26 @@ def claims(**extra: Any) -> dict[str, Any]:
     }
     base.update(extra)
     return {k: v for k, v in base.items() if v is not None}
+
+
+# The `inspect --json` data fields the issue requires (explain's part; the CLI adds
+# `verification`).
+EXPLAIN_FIELDS = {
+    "kind",
+    "dialect",
+    "mode",
+    "mode_evidence",
+    "subject",
+    "actor",
+    "prior_actors",
+    "client_id",
+    "tenant",
+    "audience",
+    "scopes",
+    "roles",
+    "times",
+    "audit",
+    "findings",
+    "claims",
+    "header",
+}

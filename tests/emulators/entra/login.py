@@ -611,23 +611,7 @@ def _on_behalf_of(emu: EntraEmulator, tenant: Tenant, form: dict[str, str]) -> A
         raise AadstsError(
             50034, "invalid_grant", "The user account does not exist in this directory."
         )
-    resource, values, oidc = _parse_scope(emu, tenant, form.get("scope", ""), default_only=False)
-    granted = _consented(tenant, caller, resource, user, values)
-    extra = _agent_facets(caller, xms_idrel="1")
-    token, tclaims = emu.access_token(
-        tenant, resource, client=caller.sp, acr=caller.acr, user=user, scp=granted, extra=extra
-    )
-    return _respond(
-        emu,
-        tenant,
-        token,
-        tclaims,
-        scope=_scope_string(resource, granted, oidc),
-        user=user,
-        oidc=oidc,
-        caller=caller,
-        form=form,
-    )
+    return _user_token(emu, tenant, form, caller, user, extra=_agent_facets(caller, xms_idrel="1"))
 
 
 def _user_fic(emu: EntraEmulator, tenant: Tenant, form: dict[str, str]) -> Any:
@@ -673,22 +657,8 @@ def _user_fic(emu: EntraEmulator, tenant: Tenant, form: dict[str, str]) -> Any:
             f"User '{user.upn}' is not an agent user parented by agent identity "
             f"{caller.sp.app_id}.",
         )
-    resource, values, oidc = _parse_scope(emu, tenant, form.get("scope", ""), default_only=False)
-    granted = _consented(tenant, caller, resource, user, values)
-    extra = _agent_facets(caller, xms_sub_fct="13")
-    token, claims = emu.access_token(
-        tenant, resource, client=caller.sp, acr=caller.acr, user=user, scp=granted, extra=extra
-    )
-    return _respond(
-        emu,
-        tenant,
-        token,
-        claims,
-        scope=_scope_string(resource, granted, oidc),
-        user=user,
-        oidc=oidc,
-        caller=caller,
-        form=form,
+    return _user_token(
+        emu, tenant, form, caller, user, extra=_agent_facets(caller, xms_sub_fct="13")
     )
 
 
@@ -748,13 +718,35 @@ def _refresh(emu: EntraEmulator, tenant: Tenant, form: dict[str, str]) -> Any:
             70000, "invalid_grant", "The refresh token was issued to a different client."
         )
     user = tenant.users[issued.user_id]
+    return _user_token(
+        emu,
+        tenant,
+        form,
+        caller,
+        user,
+        extra=_agent_facets(caller, xms_idrel="1"),
+        also_oidc={"offline_access"},
+    )
+
+
+def _user_token(
+    emu: EntraEmulator,
+    tenant: Tenant,
+    form: dict[str, str],
+    caller: Caller,
+    user: User,
+    *,
+    extra: dict[str, Any],
+    also_oidc: set[str] | None = None,
+) -> Any:
+    """A delegated token for `user` through `caller`, with the consented part of the asked
+    scopes (OBO, user_fic and refresh all end this way)."""
     resource, values, oidc = _parse_scope(emu, tenant, form.get("scope", ""), default_only=False)
     granted = _consented(tenant, caller, resource, user, values)
-    extra = _agent_facets(caller, xms_idrel="1")
     token, claims = emu.access_token(
         tenant, resource, client=caller.sp, acr=caller.acr, user=user, scp=granted, extra=extra
     )
-    oidc = oidc | {"offline_access"}
+    oidc = oidc | (also_oidc or set())
     return _respond(
         emu,
         tenant,
