@@ -94,8 +94,8 @@ def poll(idp: Idp, agent: AgentCredentials, device_code: str) -> Any:
 
 def fill_and_submit(driver: Any, *, user_code: str | None, username: str, password: str) -> str:
     """Type into the form like a person, press the approve button, return the message."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
     if user_code is not None:
@@ -104,9 +104,18 @@ def fill_and_submit(driver: Any, *, user_code: str | None, username: str, passwo
         field.send_keys(user_code)
     driver.find_element(By.ID, "username").send_keys(username)
     driver.find_element(By.ID, "password").send_keys(password)
-    old = driver.find_element(By.TAG_NAME, "html")
+    # Mark this document, then wait for a loaded one without the mark: the answer page. Asking
+    # about an element of the page being unloaded can fail inside chromedriver ("unhandled
+    # inspector error"), so such errors only mean "not yet".
+    driver.execute_script("document.documentElement.dataset.submitted = '1'")
     driver.find_element(By.ID, "approve").click()
-    WebDriverWait(driver, 15).until(ec.staleness_of(old))
+    WebDriverWait(driver, 15, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: d.execute_script(
+            "return document.readyState === 'complete'"
+            " && !document.documentElement.dataset.submitted"
+            " && document.getElementById('message') !== null"
+        )
+    )
     return str(driver.find_element(By.ID, "message").text)
 
 
