@@ -108,6 +108,28 @@ def actor_from(obj: dict[str, Any]) -> Actor:
     )
 
 
+# The deepest `act` chain agentctl's IdP mints (RFC 8693 sets no limit; a bound keeps audit
+# lines readable and delegation loops finite). `inspect --verify` holds any token to it.
+MAX_CHAIN_DEPTH = 4
+
+
+def chain_problem(chain: Chain, limit: int = MAX_CHAIN_DEPTH) -> str | None:
+    """Why a well-signed token's delegation chain is still unacceptable, or None."""
+    if chain.cycle:
+        repeated = next(
+            (
+                a.id
+                for i, a in enumerate(chain.actors)
+                if a.key in {b.key for b in chain.actors[:i]}
+            ),
+            None,
+        )
+        return f"the act chain repeats an actor ({repeated}): a delegation loop"
+    if chain.depth > limit:
+        return f"the act chain has {chain.depth} actors; more than the {limit} an IdP should mint"
+    return None
+
+
 def parse_chain(payload: dict[str, Any]) -> Chain:
     """Walk `act` → `act.act` → …; never recursion, never unbounded."""
     actors: list[Actor] = []
@@ -147,4 +169,13 @@ def may_act_allows(may_act: Any, actor: Actor) -> bool | None:
     return allowed_iss is None or actor.issuer in (None, allowed_iss)
 
 
-__all__ = ["MAX_WALK", "Actor", "Chain", "actor_from", "may_act_allows", "parse_chain"]
+__all__ = [
+    "MAX_CHAIN_DEPTH",
+    "MAX_WALK",
+    "Actor",
+    "Chain",
+    "actor_from",
+    "chain_problem",
+    "may_act_allows",
+    "parse_chain",
+]

@@ -8,7 +8,7 @@ Routes for issuer `<base>/i/<name>` (see `metadata.py` for the endpoint list):
     GET  /i/<name>/jwks.json                                 signing keys (incl. rotated-out)
     POST /i/<name>/token | introspect | revoke | register    Authlib endpoints
     GET|PUT|DELETE /i/<name>/register/<client_id>            RFC 7592
-    POST /i/<name>/admin/user-token                          loopback-only test/demo sign-in
+    POST /i/<name>/admin/user-token                          admin sign-in (credential needed)
     GET  /                                                   the issuers, as JSON
 
 Every error is an RFC 6749 §5.2 JSON body; no stack trace ever leaves the server.
@@ -22,13 +22,12 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 
-from agentctl.core.transport_rules import is_loopback_host
-from agentctl.idp import keys, records
+from agentctl.idp import admin, keys, limits, records
 from agentctl.idp.context import IdpContext
 from agentctl.idp.metadata import authorization_server_metadata
 from agentctl.idp.policy import safe
 from agentctl.idp.server import IdpPlugin, IssuerServer, UnknownIssuer, default_plugins
-from agentctl.idp.userauth import SignInError, authenticate, issue_user_tokens
+from agentctl.idp.userauth import SignInError, SignInThrottled, authenticate, issue_user_tokens
 
 log = logging.getLogger(__name__)
 EXTENSION = "agentctl_idp"
@@ -66,6 +65,9 @@ def oauth_error(status: int, error: str, description: str) -> Response:
 def create_app(ctx: IdpContext, *, plugins: list[IdpPlugin] | None = None) -> Flask:
     app = Flask("agentctl.idp")
     app.config["PROPAGATE_EXCEPTIONS"] = False
+    # Every request body is small (a form, a registration); refuse big ones before parsing.
+    app.config["MAX_CONTENT_LENGTH"] = limits.MAX_BODY
+    app.config["MAX_FORM_PARTS"] = limits.MAX_FORM_PARTS
     idp = IdpApp(ctx, default_plugins() if plugins is None else plugins)
     app.extensions[EXTENSION] = idp
 
@@ -84,6 +86,7 @@ def create_app(ctx: IdpContext, *, plugins: list[IdpPlugin] | None = None) -> Fl
         )
 
     @app.get("/.well-known/oauth-authorization-server/i/<name>")
+    @app.get("/.well-known/openid-configuration/i/<name>")  # RFC 8414 §5 path-aware OIDC
     @app.get("/i/<name>/.well-known/openid-configuration")
     def metadata(name: str) -> Response:
         return jsonify(authorization_server_metadata(server(name)))
@@ -117,12 +120,25 @@ def create_app(ctx: IdpContext, *, plugins: list[IdpPlugin] | None = None) -> Fl
 
     @app.post("/i/<name>/admin/user-token")
     def admin_user_token(name: str) -> Response:
-        if not ctx.loopback_only or not is_loopback_host(request.remote_addr or ""):
+        if not ctx.admin_signin or not ctx.loopback_only:
             return oauth_error(
                 403,
                 "access_denied",
-                "the admin token route is refused unless the IdP listens on loopback only",
+                "the admin sign-in route is off (idp serve --admin-signin turns it on, on "
+                "loopback only)",
             )
+        # The caller's address proves nothing (a same-host proxy forwards anyone): the admin
+        # credential from the IdP's data dir does.
+        scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not admin.check(ctx.store, presented.strip()):
+            response = oauth_error(
+                401,
+                "invalid_token",
+                "the admin sign-in route needs the admin credential (Authorization: Bearer, "
+                "from the IdP's data dir)",
+            )
+            response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+            return response
         srv = server(name)
         cfg = srv.cfg
         form = request.form
@@ -139,7 +155,11 @@ def create_app(ctx: IdpContext, *, plugins: list[IdpPlugin] | None = None) -> Fl
         if client is None:
             return oauth_error(400, "invalid_client", "unknown client_id")
         try:
-            user = authenticate(ctx, name, username, password)
+            user = authenticate(ctx, name, username, password, source=request.remote_addr)
+        except SignInThrottled as exc:
+            response = oauth_error(429, "temporarily_unavailable", str(exc))
+            response.headers["Retry-After"] = str(exc.retry_after)
+            return response
         except SignInError as exc:
             return oauth_error(400, "invalid_grant", str(exc))
         ttl_text = form.get("expires_in")
@@ -159,6 +179,11 @@ def create_app(ctx: IdpContext, *, plugins: list[IdpPlugin] | None = None) -> Fl
 
     for plugin in idp.plugins:
         plugin.init_app(app, ctx)
+
+    @app.before_request
+    def screen() -> Response | None:
+        refusal = limits.screen(request, loopback_only=ctx.loopback_only)
+        return None if refusal is None else oauth_error(*refusal)
 
     @app.errorhandler(UnknownIssuer)
     def unknown_issuer(exc: UnknownIssuer) -> Response:
@@ -181,6 +206,10 @@ def create_app(ctx: IdpContext, *, plugins: list[IdpPlugin] | None = None) -> Fl
             return Response(json.dumps(body), status, headers)
         if hasattr(exc, "code") and isinstance(exc.code, int) and exc.code < 500:
             return oauth_error(exc.code, "invalid_request", "the request was refused")
+        if isinstance(exc, UnicodeError | RecursionError | ValueError):
+            # Malformed input that got past the screen (odd encodings, nesting): the client's
+            # fault, so a 400, never a 500.
+            return oauth_error(400, "invalid_request", "the request is malformed")
         log.exception("internal error in the embedded IdP")
         return oauth_error(500, "server_error", "internal error (see the server log)")
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from agentctl.core.chain import MAX_CHAIN_DEPTH
+
 # RFC 8693 / RFC 7523 / ID-JAG identifiers.
 GRANT_TOKEN_EXCHANGE: Final = "urn:ietf:params:oauth:grant-type:token-exchange"
 GRANT_JWT_BEARER: Final = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -51,7 +53,7 @@ ISSUER_PREFIX: Final = "/i/"
 DEFAULT_IDP_ISSUER: Final = "enterprise"
 DEFAULT_RESOURCE_ISSUER: Final = "mcp-as"
 DEFAULT_SCOPES: Final = ("openid", "profile", "email", "read", "write")
-DEFAULT_MAX_CHAIN_DEPTH: Final = 4
+DEFAULT_MAX_CHAIN_DEPTH: Final = MAX_CHAIN_DEPTH  # inspect --verify holds tokens to the same
 DEFAULT_ACCESS_TTL: Final = 900
 DEFAULT_ID_TOKEN_TTL: Final = 3600
 DEFAULT_ID_JAG_TTL: Final = 300

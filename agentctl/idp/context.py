@@ -21,6 +21,10 @@ class IdpContext:
     base_url: str
     bind_host: str = "127.0.0.1"
     clock: Callable[[], float] = field(default=time.time)
+    # RFC 7591 without an initial access token: only ever while `loopback_only` as well.
+    open_registration: bool = True
+    # The admin user-token route (it still needs the admin credential, `idp.admin`).
+    admin_signin: bool = True
     # Issuer settings are read on every request; they are kept for ISSUER_CACHE_SECONDS, so a
     # change made through this context applies at once (`forget_issuer`) and one made by
     # another process (the CLI while a server runs) within that time.

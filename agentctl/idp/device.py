@@ -48,7 +48,13 @@ from agentctl.idp.models import Client, User
 from agentctl.idp.policy import check_targets, narrow_scope, requested_targets
 from agentctl.idp.secrets import hash_secret
 from agentctl.idp.store import Store
-from agentctl.idp.userauth import SignInError, authenticate, issue_user_tokens
+from agentctl.idp.userauth import (
+    SignInError,
+    SignInThrottled,
+    authenticate,
+    issue_user_tokens,
+    sign_in_scopes,
+)
 
 if TYPE_CHECKING:
     from agentctl.idp.context import IdpContext
@@ -172,7 +178,8 @@ class DeviceAuthorization(DeviceAuthorizationEndpoint):  # type: ignore[misc]
             )
         ctx, cfg = self.server.ctx, self.server.cfg
         scope = request.payload.scope or None
-        narrow_scope(scope, list(cfg.scopes))  # invalid_scope now, not at the end of the flow
+        # invalid_scope now, not at the end of the flow; bounded by the client's registration
+        narrow_scope(scope, list(cfg.scopes), sign_in_scopes(client))
         targets = requested_targets(request.payload.datalist)
         check_targets(ctx, cfg, client, targets)
         device_code = self.generate_device_code()
@@ -311,7 +318,8 @@ class PageState:
     done: bool = False
 
 
-def _new_form(ctx: IdpContext, issuer: str, binding: str) -> str:
+def new_form(ctx: IdpContext, issuer: str, binding: str) -> str:
+    """A single-use form token for a page of `issuer`, bound to `binding` (a cookie value)."""
     token = secrets.token_urlsafe(32)
     now = ctx.now()
     with ctx.store.write() as db:
@@ -324,7 +332,7 @@ def _new_form(ctx: IdpContext, issuer: str, binding: str) -> str:
     return token
 
 
-def _spend_form(ctx: IdpContext, issuer: str, token: str, binding: str) -> bool:
+def spend_form(ctx: IdpContext, issuer: str, token: str, binding: str) -> bool:
     """True once for a form token this server rendered, for this browser, not expired."""
     if not _TOKENISH.match(token) or not _TOKENISH.match(binding):
         return False
@@ -346,7 +354,7 @@ def _render(ctx: IdpContext, state: PageState, status: int = 200) -> Response:
     binding = request.cookies.get(COOKIE, "")
     if not _TOKENISH.match(binding):
         binding = secrets.token_urlsafe(32)
-    csrf = "" if state.done else _new_form(ctx, state.issuer, binding)
+    csrf = "" if state.done else new_form(ctx, state.issuer, binding)
     html = render_template(
         "device.html",
         state=state,
@@ -354,15 +362,7 @@ def _render(ctx: IdpContext, state: PageState, status: int = 200) -> Response:
         action=f"{ctx.issuer_url(state.issuer)}/{PAGE_PATH}",
     )
     response = make_response(html, status)
-    response.headers["Content-Type"] = "text/html; charset=utf-8"
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'"
-    )
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    secure_headers(response)
     response.set_cookie(
         COOKIE,
         binding,
@@ -373,6 +373,22 @@ def _render(ctx: IdpContext, state: PageState, status: int = 200) -> Response:
         secure=request.scheme == "https",
     )
     return response
+
+
+def secure_headers(response: Response, *, form_targets: tuple[str, ...] = ()) -> None:
+    """The sign-in pages' headers: no caching, a strict CSP, no framing, no referrer.
+    `form_targets` are origins a form submission may end at (CSP form-action also governs the
+    redirect that follows a submission: the authorize page's answer goes to the client)."""
+    response.headers["Content-Type"] = "text/html; charset=utf-8"
+    response.headers["Cache-Control"] = "no-store"
+    targets = " ".join(["'self'", *form_targets])
+    response.headers["Content-Security-Policy"] = (
+        f"default-src 'none'; style-src 'unsafe-inline'; form-action {targets}; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    )
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
 
 
 def _describe(ctx: IdpContext, state: PageState, cred: DeviceCredential) -> None:
@@ -402,7 +418,7 @@ def submit_page(ctx: IdpContext, issuer: str) -> Response:
         username=form.get("username", "")[:100],
     )
     password = form.get("password", "")
-    if not _spend_form(ctx, issuer, form.get("csrf", ""), request.cookies.get(COOKIE, "")):
+    if not spend_form(ctx, issuer, form.get("csrf", ""), request.cookies.get(COOKIE, "")):
         state.message = "This form has expired or was not sent from this page. Please try again."
         state.outcome = "error"
         return _render(ctx, state, 403)
@@ -418,7 +434,13 @@ def submit_page(ctx: IdpContext, issuer: str) -> Response:
         state.outcome = "error"
         return _render(ctx, state, 400)
     try:
-        user = authenticate(ctx, issuer, state.username, password)
+        user = authenticate(ctx, issuer, state.username, password, source=request.remote_addr)
+    except SignInThrottled as exc:
+        state.message = f"Too many failed sign-ins. Wait {exc.retry_after} seconds, then try again."
+        state.outcome = "error"
+        response = _render(ctx, state, 429)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     except SignInError:
         blocked = _record_failure(ctx, cred)
         state.message = (

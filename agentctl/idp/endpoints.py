@@ -3,8 +3,12 @@ client registration (RFC 7591) and client configuration (RFC 7592).
 
 Introspection answers `{"active": false}` for a token that is expired, revoked, or exchanged
 (at any depth) from a revoked token; the parent-jti chain is followed in SQL.
-Registration is open on loopback demo issuers (`open_registration`); the extension member
-`sub_profile: "ai_agent"` (with `sponsor`, `description`, `may_act_for`) registers an agent.
+Registration is open (rate limited) only while the server listens on loopback alone; otherwise
+it needs an RFC 7591 initial access token, which carries the policy the client gets. Policy
+members (`allowed_audiences`, `subject_audiences`, `may_act_for`, `scope`) are the
+administrator's: a client may ask for less than its policy allows, never more, and cannot
+change them by RFC 7592. The extension member `sub_profile: "ai_agent"` (with `sponsor`,
+`description`, `may_act_for`) registers an agent.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from authlib.oauth2.base import OAuth2Error
 from authlib.oauth2.claims import BaseClaims
 from authlib.oauth2.rfc6750 import InvalidTokenError
 from authlib.oauth2.rfc7009 import RevocationEndpoint
@@ -25,15 +30,17 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from agentctl.idp import constants as c
-from agentctl.idp import keys, records
+from agentctl.idp import keys, records, throttle
 from agentctl.idp.models import Agent, Client, TokenRecord
-from agentctl.idp.policy import safe
+from agentctl.idp.policy import RegistrationPolicy, safe
 from agentctl.idp.secrets import check_secret, hash_secret, new_id, new_secret
 from agentctl.idp.tokens import TokenRejected, unverified_parts
 
 if TYPE_CHECKING:
     from agentctl.idp.server import IssuerServer
 
+GRANT_AUTHORIZATION_CODE = "authorization_code"
+PUBLIC_CLIENT_GRANTS = frozenset({GRANT_AUTHORIZATION_CODE, "refresh_token"})
 DEFAULT_GRANT_TYPES = [
     c.GRANT_CLIENT_CREDENTIALS,
     c.GRANT_TOKEN_EXCHANGE,
@@ -167,6 +174,18 @@ _LIST_MEMBERS = (
 )
 
 
+# Size limits per member: a registration is a few hundred bytes; these leave room for real
+# metadata and refuse the megabyte `client_name` that would otherwise be stored and echoed.
+MAX_NAME = 200
+MAX_STRING = 2048
+MAX_LIST = 32
+MAX_KEYS = 8
+
+# Members only the administrator sets (docs/idp.md "Who sets what"): a client asserting them
+# about itself could widen what it may get.
+POLICY_MEMBERS = ("allowed_audiences", "subject_audiences", "may_act_for", "scope")
+
+
 class AgentMetadataClaims(BaseClaims):  # type: ignore[misc]
     """agentctl's registration extension members (RFC 7591 §2 allows extensions)."""
 
@@ -188,12 +207,21 @@ class AgentMetadataClaims(BaseClaims):  # type: ignore[misc]
         for name in _STRING_MEMBERS:
             if name in self and not isinstance(self[name], str):
                 raise InvalidClientMetadataError(f"'{name}' must be a string")
+            limit = MAX_NAME if name in ("client_name", "sponsor") else MAX_STRING
+            if name in self and len(self[name]) > limit:
+                raise InvalidClientMetadataError(f"'{name}' is longer than {limit} characters")
         for name in _LIST_MEMBERS:
             value = self.get(name)
             if value is not None and (
                 not isinstance(value, list) or not all(isinstance(v, str) for v in value)
             ):
                 raise InvalidClientMetadataError(f"'{name}' must be an array of strings")
+            if value is not None and (
+                len(value) > MAX_LIST or any(len(v) > MAX_STRING for v in value)
+            ):
+                raise InvalidClientMetadataError(
+                    f"'{name}' may hold at most {MAX_LIST} values of {MAX_STRING} characters"
+                )
         jwks = self.get("jwks")
         if jwks is not None and not (
             isinstance(jwks, dict)
@@ -201,12 +229,31 @@ class AgentMetadataClaims(BaseClaims):  # type: ignore[misc]
             and all(isinstance(k, dict) for k in jwks["keys"])
         ):
             raise InvalidClientMetadataError("'jwks' must be a JWK set object")
+        if jwks is not None and len(jwks["keys"]) > MAX_KEYS:
+            raise InvalidClientMetadataError(f"'jwks' may hold at most {MAX_KEYS} keys")
         if self.get("sub_profile") not in (None, c.PROFILE_AGENT, c.PROFILE_SERVICE):
             raise InvalidClientMetadataError("'sub_profile' must be ai_agent or service")
 
 
+@dataclass(frozen=True)
 class _Credential:
-    """The (open-registration) credential of a registration request."""
+    """What a registration request was allowed by: open (loopback) registration, or an
+    initial access token; either way, the policy the new client gets."""
+
+    policy: RegistrationPolicy
+    open: bool
+
+
+class TooManyRequests(OAuth2Error):  # type: ignore[misc]
+    error = "temporarily_unavailable"
+    status_code = 429
+
+    def __init__(self, description: str, retry_after: int) -> None:
+        super().__init__(description=description)
+        self.retry_after = retry_after
+
+    def get_headers(self) -> list[tuple[str, str]]:
+        return [*super().get_headers(), ("Retry-After", str(self.retry_after))]
 
 
 class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
@@ -215,8 +262,43 @@ class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
     def __init__(self, server: Any = None) -> None:
         super().__init__(server, claims_classes=[AgentMetadataClaims, ClientMetadataClaims])
 
-    def authenticate_token(self, request: Any) -> _Credential | None:
-        return _Credential() if self.server.cfg.open_registration else None
+    def authenticate_token(self, request: Any) -> _Credential:
+        """RFC 7591 §3: an initial access token (Bearer), or — only while every address the
+        server listens on is loopback — none, rate limited per source address."""
+        from flask import request as http_request
+
+        ctx, cfg = self.server.ctx, self.server.cfg
+        scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+        if scheme:
+            policy = (
+                records.use_registration_token(
+                    ctx.store, hash_secret(value.strip()), self.server.name, ctx.now()
+                )
+                if scheme.lower() == "bearer" and value.strip()
+                else None
+            )
+            if policy is None:
+                raise InvalidTokenError(
+                    description="the initial access token is invalid, expired or used up"
+                )
+            return _Credential(RegistrationPolicy.from_dict(policy), open=False)
+        if not (ctx.open_registration and ctx.loopback_only and cfg.open_registration):
+            raise InvalidTokenError(
+                description=(
+                    "registration here needs an initial access token "
+                    "(the administrator runs `agentctl idp registration-token`)"
+                )
+            )
+        wait = throttle.take(
+            ctx.store,
+            f"register:{self.server.name}:{http_request.remote_addr}",
+            ctx.now(),
+            limit=throttle.REGISTRATIONS_PER_WINDOW,
+            window=throttle.REGISTRATION_WINDOW,
+        )
+        if wait:
+            raise TooManyRequests(f"too many registrations; try again in {wait} s", wait)
+        return _Credential(RegistrationPolicy(), open=True)
 
     def get_server_metadata(self) -> dict[str, Any]:
         from agentctl.idp.metadata import authorization_server_metadata
@@ -229,7 +311,7 @@ class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
     def generate_client_info(self, request: Any) -> dict[str, Any]:
         info: dict[str, Any] = super().generate_client_info(request)
         method = (request.payload.data or {}).get("token_endpoint_auth_method")
-        if method == "private_key_jwt":
+        if method in ("private_key_jwt", "none"):
             info.pop("client_secret", None)
             info.pop("client_secret_expires_at", None)
         else:
@@ -239,7 +321,10 @@ class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
     def save_client(
         self, client_info: dict[str, Any], client_metadata: dict[str, Any], request: Any
     ) -> Client:
-        metadata = validate_client_metadata(client_metadata)
+        credential: _Credential = request.credential
+        metadata = validate_client_metadata(
+            apply_policy(client_metadata, credential.policy, self.server.cfg.scopes)
+        )
         registration_token = new_secret()
         request.registration_token = registration_token
         secret = client_info.get("client_secret")
@@ -299,15 +384,109 @@ def _resource_issuers_trusting(server: IssuerServer) -> list[str]:
     ]
 
 
+def apply_policy(
+    metadata: dict[str, Any], policy: RegistrationPolicy, issuer_scopes: tuple[str, ...]
+) -> dict[str, Any]:
+    """The metadata a self-registering client gets: each policy member it asserts must lie
+    within what the policy allows (else invalid_client_metadata); what it leaves out is the
+    policy's value."""
+    out = dict(metadata)
+    lists = {
+        "allowed_audiences": policy.audiences,
+        "subject_audiences": policy.subject_audiences,
+        "may_act_for": policy.may_act_for,
+    }
+    for name, allowed in lists.items():
+        asserted = out.get(name)
+        if asserted is None:
+            if allowed and allowed != ("*",):
+                out[name] = list(allowed)
+            continue
+        if "*" in allowed and name == "may_act_for":
+            continue
+        extra = [v for v in asserted if v not in allowed]
+        if extra:
+            raise InvalidClientMetadataError(
+                f"'{name}' value '{safe(extra[0], 80)}' is not allowed: it is set by the "
+                "administrator (an initial access token from `agentctl idp registration-token` "
+                "can allow it)"
+            )
+    ceiling = policy.scopes if policy.scopes is not None else issuer_scopes
+    asserted_scope = out.get("scope")
+    if asserted_scope is None:
+        if policy.scopes is not None:
+            out["scope"] = " ".join(policy.scopes)
+    else:
+        extra = [s for s in str(asserted_scope).split() if s not in ceiling]
+        if extra:
+            raise InvalidClientMetadataError(
+                f"scope '{safe(extra[0], 60)}' is not allowed for a self-registered client "
+                "(the administrator can allow it with an initial access token)"
+            )
+    return out
+
+
+def _check_redirect_uris(uris: list[str]) -> None:
+    """RFC 6749 §3.1.2 and RFC 8252 §7: absolute, no fragment; https, or http on loopback
+    only, or a native app's private-use scheme (reverse domain name)."""
+    from urllib.parse import urlsplit
+
+    from agentctl.core.transport_rules import is_loopback_host
+
+    if not uris:
+        raise InvalidClientMetadataError("an authorization_code client needs redirect_uris")
+    for uri in uris:
+        try:
+            parts = urlsplit(uri)
+        except ValueError:
+            parts = None
+        if parts is None or not parts.scheme or parts.fragment:
+            raise InvalidClientMetadataError(f"redirect URI '{safe(uri, 80)}' is not absolute")
+        if parts.scheme == "http" and not is_loopback_host(parts.hostname or ""):
+            raise InvalidClientMetadataError(
+                f"redirect URI '{safe(uri, 80)}': plain http only on loopback"
+            )
+        if parts.scheme not in ("http", "https") and "." not in parts.scheme:
+            raise InvalidClientMetadataError(
+                f"redirect URI '{safe(uri, 80)}': a private-use scheme is a reverse domain name"
+            )
+
+
+def _current(client: Client, name: str) -> Any:
+    if name == "may_act_for" and client.agent is not None:
+        return client.agent.may_act_for
+    return client.metadata.get(name)
+
+
+def _same_member(name: str, new: Any, old: Any) -> bool:
+    if name == "scope":
+        return set(str(new or "").split()) == set(str(old or "").split())
+    return set(new or []) == set(old or ([] if name != "may_act_for" else ["*"]))
+
+
 def validate_client_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
     """Rules beyond Authlib's RFC 7591 checks; returns the metadata with defaults filled."""
     out = dict(metadata)
     method = out.setdefault("token_endpoint_auth_method", "client_secret_basic")
-    if method not in c.AUTH_METHODS:
+    if out.get("redirect_uris") and "grant_types" not in out:
+        # RFC 7591 §2: a client with redirect URIs and no grant_types is a code client.
+        out["grant_types"] = [GRANT_AUTHORIZATION_CODE]
+    grants = set(out.get("grant_types") or DEFAULT_GRANT_TYPES)
+    if method == "none":
+        # A public client (a browser or native app): PKCE protects its codes; it may use no
+        # grant where a credential is the only proof (client credentials, token exchange …).
+        if not grants <= PUBLIC_CLIENT_GRANTS:
+            raise InvalidClientMetadataError(
+                "a public client (token_endpoint_auth_method none) may use authorization_code only"
+            )
+    elif method not in c.AUTH_METHODS:
         raise InvalidClientMetadataError(
-            "token_endpoint_auth_method must be client_secret_basic, client_secret_post or "
-            "private_key_jwt"
+            "token_endpoint_auth_method must be client_secret_basic, client_secret_post, "
+            "private_key_jwt or none"
         )
+    if GRANT_AUTHORIZATION_CODE in grants:
+        _check_redirect_uris(out.get("redirect_uris") or [])
+        out.setdefault("response_types", ["code"])
     if method == "private_key_jwt":
         if out.get("jwks_uri") or not isinstance(out.get("jwks"), dict):
             raise InvalidClientMetadataError(
@@ -361,9 +540,28 @@ class ClientConfiguration(ClientConfigurationEndpoint):  # type: ignore[misc]
     def update_client(
         self, client: Client, client_metadata: dict[str, Any], request: Any
     ) -> Client:
-        keep = {k: v for k, v in client.metadata.items() if k == "sub_profile"}
+        """RFC 7592 §2.2 replaces the metadata; the administrator's policy members may be
+        echoed unchanged or left out (kept), never changed; an agent's copies at the resource
+        issuers that mirror it change with it, so what is echoed is what applies."""
+        for name in POLICY_MEMBERS:
+            if name in client_metadata and not _same_member(
+                name, client_metadata[name], _current(client, name)
+            ):
+                raise InvalidClientMetadataError(
+                    f"'{name}' is set by the administrator and cannot be changed here "
+                    "(agentctl idp agents set)"
+                )
+        keep = {
+            k: v for k, v in client.metadata.items() if k == "sub_profile" or k in POLICY_MEMBERS
+        }
         metadata = validate_client_metadata({**client_metadata, **keep})
-        return records.update_client_metadata(self.server.ctx.store, client, metadata)
+        mirrors = [
+            name
+            for name in _resource_issuers_trusting(self.server)
+            if client.agent is not None
+            and records.get_agent(self.server.ctx.store, name, client.client_id) is not None
+        ]
+        return records.update_client_metadata(self.server.ctx.store, client, metadata, mirrors)
 
     def introspect_client(self, client: Client) -> dict[str, Any]:
         return {
@@ -399,6 +597,7 @@ __all__ = [
     "KnownToken",
     "Registration",
     "Revocation",
+    "apply_policy",
     "find_token",
     "validate_client_metadata",
 ]

@@ -32,13 +32,16 @@ from authlib.oauth2.rfc6749 import (
 from agentctl.idp import constants as c
 from agentctl.idp import records
 from agentctl.idp.grants import token_response
-from agentctl.idp.models import Client
+from agentctl.idp.models import Client, GrantRef
 from agentctl.idp.policy import (
+    GRANT_DELEGATION,
+    GRANT_IMPERSONATION,
     InvalidTargetError,
     aud_claim,
     check_targets,
     narrow_scope,
     requested_targets,
+    require_scope,
     safe,
 )
 from agentctl.idp.tokens import TokenRejected, VerifiedToken, actor_chain, as_list, mint, verify
@@ -98,7 +101,10 @@ class TokenExchange(BaseGrant, TokenEndpointMixin):  # type: ignore[misc]
         self.requested_type = requested
 
         cfg = self.server.cfg
-        trusted = {*cfg.trusts, self.server.name}
+        # Foreign tokens only where this issuer's configuration names token exchange for them:
+        # a resource AS that trusts an IdP for ID-JAGs (`trusts`) does not thereby accept that
+        # IdP's tokens here, which would skip the ID-JAG checks.
+        trusted = {*cfg.exchange_trusts, self.server.name}
         subject = self._verified("subject_token", subject_token, subject_type, trusted)
         actor = (
             self._verified("actor_token", actor_token, actor_type, trusted)
@@ -109,15 +115,20 @@ class TokenExchange(BaseGrant, TokenEndpointMixin):  # type: ignore[misc]
         if requested == c.TT_ID_JAG:
             self._check_id_jag_subject(client, subject, subject_type)
         issued_to_caller = self._check_subject_audience(client, subject)
-        grant_scopes = self._check_consent(client, subject, actor, issued_to_caller)
+        # The chain first: a re-exchange that would drop `act` is refused as that, whatever
+        # consent there is.
         self.act = self._new_act(client, subject, actor)
+        grant_scopes, self.grant = self._check_consent(client, subject, actor, issued_to_caller)
 
-        subject_scope = subject.claims.get("scope")
-        self.granted_scope = narrow_scope(
-            self.request.payload.scope,
-            subject_scope.split() if isinstance(subject_scope, str) else None,
-            client.allowed_scopes,
-            grant_scopes or None,
+        self.granted_scope = require_scope(
+            narrow_scope(
+                self.request.payload.scope,
+                self._subject_scope(subject),
+                client.allowed_scopes,
+                grant_scopes or None,
+            ),
+            "this exchange (the subject token's scope, the agent's registration and the "
+            "user's grant have nothing in common)",
         )
         targets = requested_targets(self.request.payload.datalist)
         if requested == c.TT_ID_JAG:
@@ -141,6 +152,16 @@ class TokenExchange(BaseGrant, TokenEndpointMixin):  # type: ignore[misc]
                 description=f"the {name} is not {label}, as its declared type says"
             )
         return verified
+
+    def _subject_scope(self, subject: VerifiedToken) -> list[str]:
+        """The most a token derived from `subject` may carry. An access token: its `scope`
+        (none = nothing). An ID token carries no scope: what the user consented to when it
+        was issued, or, when that was not recorded, `openid` alone."""
+        if subject.record.kind == c.KIND_ID:
+            consented = records.signin_scope(self.server.ctx.store, subject.record.jti)
+            return consented if consented is not None else ["openid"]
+        scope = subject.claims.get("scope")
+        return scope.split() if isinstance(scope, str) else []
 
     def _check_id_jag_subject(self, client: Client, subject: VerifiedToken, declared: str) -> None:
         cfg = self.server.cfg
@@ -178,42 +199,36 @@ class TokenExchange(BaseGrant, TokenEndpointMixin):  # type: ignore[misc]
         subject: VerifiedToken,
         actor: VerifiedToken | None,
         issued_to_caller: bool,
-    ) -> list[str]:
-        """Delegation (and impersonation of a token not issued to the caller) needs the
-        subject's consent: `may_act` naming the caller, or a stored delegation grant. Returns
-        the grant's scope limit ([] = none)."""
+    ) -> tuple[list[str], GrantRef | None]:
+        """The subject's consent, by kind. Delegation (an actor token): `may_act` naming the
+        caller, or a stored delegation grant. Impersonation (no actor token): the user signed
+        in to the caller itself, or a stored impersonation grant — a delegation grant never
+        allows it, so the agent cannot drop out of the audit trail. Returns the grant's scope
+        limit ([] = none) and the grant that authorised the token, if any."""
         cid = client.client_id
         sub = str(subject.claims.get("sub"))
         if actor is not None:
-            actor_sub = actor.claims.get("sub")
-            if actor_sub != cid:
-                if sub == cid:
-                    raise InvalidRequestError(
-                        description=(
-                            "subject_token and actor_token look swapped: the actor_token must "
-                            "be the calling agent's own token"
-                        )
-                    )
-                raise InvalidRequestError(
-                    description="the actor_token does not identify the calling client"
-                )
-            if sub == cid:
-                raise InvalidRequestError(
-                    description="subject and actor are the same party; use no actor_token"
-                )
-            if "act" in actor.claims:
-                raise InvalidRequestError(
-                    description="the actor_token is itself delegated; present the agent's own token"
-                )
+            self._check_actor(cid, sub, actor)
         elif issued_to_caller:
-            return []
+            return [], None
         if client.agent is not None and not client.agent.may_act_for_user(sub):
             raise InvalidRequestError(
                 description="the agent is not registered to act for this subject"
             )
+        kind = GRANT_DELEGATION if actor is not None else GRANT_IMPERSONATION
+        ref = GrantRef(subject.issuer, sub, cid, kind)
+        grant = records.get_grant(self.server.ctx.store, ref)
+        if actor is None:
+            if grant is None:
+                raise InvalidRequestError(
+                    description=(
+                        "impersonating this subject needs an impersonation grant; with a "
+                        "delegation grant, present the agent's own token as actor_token"
+                    )
+                )
+            return grant, ref
         may_act = subject.claims.get("may_act")
         named = isinstance(may_act, dict) and may_act.get("sub") == cid
-        grant = records.get_delegation(self.server.ctx.store, subject.issuer, sub, cid)
         if not named and grant is None:
             raise InvalidRequestError(
                 description=(
@@ -221,7 +236,30 @@ class TokenExchange(BaseGrant, TokenEndpointMixin):  # type: ignore[misc]
                     "(no may_act naming it, no delegation grant)"
                 )
             )
-        return grant or []
+        return grant or [], (ref if grant is not None and not named else None)
+
+    @staticmethod
+    def _check_actor(cid: str, sub: str, actor: VerifiedToken) -> None:
+        actor_sub = actor.claims.get("sub")
+        if actor_sub != cid:
+            if sub == cid:
+                raise InvalidRequestError(
+                    description=(
+                        "subject_token and actor_token look swapped: the actor_token must "
+                        "be the calling agent's own token"
+                    )
+                )
+            raise InvalidRequestError(
+                description="the actor_token does not identify the calling client"
+            )
+        if sub == cid:
+            raise InvalidRequestError(
+                description="subject and actor are the same party; use no actor_token"
+            )
+        if "act" in actor.claims:
+            raise InvalidRequestError(
+                description="the actor_token is itself delegated; present the agent's own token"
+            )
 
     def _new_act(
         self, client: Client, subject: VerifiedToken, actor: VerifiedToken | None
@@ -253,12 +291,27 @@ class TokenExchange(BaseGrant, TokenEndpointMixin):  # type: ignore[misc]
         return act
 
     def _id_jag_targets(self, client: Client, targets: list[str]) -> tuple[str, list[str]]:
+        """(the ID-JAG's `aud`, its resources). A resource AS on this server is named by its
+        issuer; one elsewhere must be one the administrator trusts (`agentctl idp trust`), and
+        the agent's client id there must be on record: the ID-JAG's `client_id` names the
+        client at the AS that redeems it (ID-JAG draft §3), never our own id for it."""
         ctx = self.server.ctx
         audiences = self.request.payload.datalist.get("audience", [])
         if len(audiences) != 1:
             raise InvalidRequestError(
                 description="an ID-JAG request needs exactly one audience: the resource AS issuer"
             )
+        if audiences[0] in self.server.cfg.external_id_jag_audiences:
+            if audiences[0] not in client.id_jag_client_ids:
+                raise InvalidTargetError(
+                    description=(
+                        "the agent's client id at that authorization server is not on record "
+                        "(agentctl idp agents set AGENT --id-jag-client-id AS=ID)"
+                    )
+                )
+            # The foreign AS decides which of its resources the client may reach.
+            resources = self.request.payload.datalist.get("resource", [])
+            return audiences[0], list(dict.fromkeys(resources))
         name = ctx.issuer_name_for_url(audiences[0])
         if name is None or name not in self.server.cfg.id_jag_audiences:
             raise InvalidTargetError(
@@ -269,7 +322,11 @@ class TokenExchange(BaseGrant, TokenEndpointMixin):  # type: ignore[misc]
         target = ctx.issuer(name)
         if target is None:
             raise InvalidTargetError(description="the resource authorization server is unknown")
-        allowed = {target.default_resource(ctx.base_url), *client.allowed_audiences}
+        allowed = {
+            target.default_resource(ctx.base_url),
+            *target.resources,
+            *client.allowed_audiences,
+        }
         resources = self.request.payload.datalist.get("resource", [])
         for resource in resources:
             if resource not in allowed:
@@ -292,7 +349,8 @@ class TokenExchange(BaseGrant, TokenEndpointMixin):  # type: ignore[misc]
         if "sub_profile" in subject.claims:
             claims["sub_profile"] = subject.claims["sub_profile"]
         if self.requested_type == c.TT_ID_JAG:
-            claims["aud"] = ctx.issuer_url(self.id_jag_target)
+            external = self.id_jag_target in cfg.external_id_jag_audiences
+            claims["aud"] = self.id_jag_target if external else ctx.issuer_url(self.id_jag_target)
             claims["client_id"] = client.id_jag_client_id(self.id_jag_target)
             if self.resources:
                 claims["resource"] = aud_claim(self.resources)
@@ -328,6 +386,7 @@ class TokenExchange(BaseGrant, TokenEndpointMixin):  # type: ignore[misc]
             not_after=not_after,
             parent_jti=subject.record.jti,
             actor_jti=actor.record.jti if actor is not None else None,
+            grant=self.grant,
         )
         body = token_response(issued, token_type=token_type, issued_token_type=self.requested_type)
         return 200, body, self.TOKEN_RESPONSE_HEADER

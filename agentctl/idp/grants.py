@@ -25,10 +25,12 @@ from agentctl.idp import constants as c
 from agentctl.idp import keys, records
 from agentctl.idp.models import Client, ExternalSubject
 from agentctl.idp.policy import (
+    InvalidTargetError,
     aud_claim,
     check_targets,
     narrow_scope,
     requested_targets,
+    safe,
 )
 from agentctl.idp.tokens import IssuedToken, mint
 
@@ -174,11 +176,19 @@ class IdJagRedemption(IDJAGGrant):  # type: ignore[misc]
                 else jag.get("resource") or []
             )
         ]
+        requested = requested_targets(self.request.payload.datalist)
+        # The ID-JAG names the resource it was issued for; a token request may narrow to it,
+        # never point elsewhere (a client could otherwise spend one ID-JAG on any resource).
+        stray = [r for r in requested if resources and r not in resources]
+        if stray:
+            raise InvalidTargetError(
+                description=f"the ID-JAG was not issued for resource '{safe(stray[0], 80)}'"
+            )
         claims: dict[str, Any] = {
             "sub": jag["sub"],
             "sub_profile": jag.get("sub_profile", c.PROFILE_USER),
             "client_id": client.client_id,
-            "aud": aud_claim(check_targets(ctx, cfg, client, resources)),
+            "aud": aud_claim(check_targets(ctx, cfg, client, requested or resources)),
             "idp": jag["iss"],
         }
         if self.request.scope:

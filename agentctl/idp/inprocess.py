@@ -24,9 +24,12 @@ if TYPE_CHECKING:
 
 def in_process_app(service: IdpService | None = None) -> Flask:
     from agentctl.idp.app import create_app
+    from agentctl.idp.prune import housekeeping
     from agentctl.idp.service import IdpService
 
     svc = service or IdpService.open()
+    # A command that issues tokens keeps the store bounded too (a read when nothing is due).
+    housekeeping(svc.store, svc.ctx.now())
     return create_app(svc.ctx)
 
 

@@ -21,7 +21,16 @@ class IssuerConfig:
     name: str
     kind: str = "idp"  # "idp" (users, ID tokens, ID-JAG issuance) or "resource" (ID-JAG redeemer)
     trusts: tuple[str, ...] = ()
+    # Issuers (besides itself) whose tokens it accepts as RFC 8693 subject/actor tokens. Empty
+    # by default: trusting an IdP for ID-JAGs (`trusts`) is not trusting its tokens here.
+    exchange_trusts: tuple[str, ...] = ()
     id_jag_audiences: tuple[str, ...] = ()
+    # Authorization servers elsewhere (issuer URLs) it issues ID-JAGs for (`idp trust`).
+    external_id_jag_audiences: tuple[str, ...] = ()
+    # Protected resources this issuer serves (an MCP server's URL, an API): any of its clients
+    # may ask for tokens for them, as for the issuer's own demo resource. Set by the
+    # administrator (`agentctl idp resources add`), never by a client.
+    resources: tuple[str, ...] = ()
     scopes: tuple[str, ...] = c.DEFAULT_SCOPES
     alg: str = "ES256"
     max_chain_depth: int = c.DEFAULT_MAX_CHAIN_DEPTH
@@ -50,7 +59,14 @@ class IssuerConfig:
     @classmethod
     def from_settings(cls, name: str, kind: str, settings: dict[str, Any]) -> IssuerConfig:
         known = {k: v for k, v in settings.items() if k in cls.__dataclass_fields__}
-        for key in ("trusts", "id_jag_audiences", "scopes"):
+        for key in (
+            "trusts",
+            "exchange_trusts",
+            "id_jag_audiences",
+            "external_id_jag_audiences",
+            "resources",
+            "scopes",
+        ):
             if key in known:
                 known[key] = tuple(known[key])
         return cls(name=name, kind=kind, **known)
@@ -113,7 +129,9 @@ class Client(ClientMixin):  # type: ignore[misc]
         # with a signed assertion; a public client cannot use the token endpoint at all.
         if registered in c.SECRET_METHODS:
             return method in c.SECRET_METHODS and self.secret_hash is not None
-        return method == registered and method != "none"
+        # A public client ("none") reaches only grants that accept no authentication (the
+        # authorization code grant, where PKCE is the proof).
+        return method == registered
 
     def check_response_type(self, response_type: str) -> bool:
         return response_type in (self.metadata.get("response_types") or [])
@@ -158,10 +176,17 @@ class Client(ClientMixin):  # type: ignore[misc]
             return self.agent.name
         return str(self.metadata.get("client_name") or self.client_id)
 
+    @property
+    def id_jag_client_ids(self) -> dict[str, str]:
+        """Its client ids at resource authorization servers (administrator-set; never from a
+        client's own metadata), by issuer name on this server or issuer URL elsewhere."""
+        mapping = self.metadata.get("id_jag_client_ids")
+        return {str(k): str(v) for k, v in mapping.items()} if isinstance(mapping, dict) else {}
+
     def id_jag_client_id(self, audience_issuer: str) -> str:
-        """This client's id at a resource AS (ID-JAG `client_id`); the same id by default."""
-        mapping = self.metadata.get("id_jag_client_ids") or {}
-        return str(mapping.get(audience_issuer, self.client_id))
+        """This client's id at a resource AS (ID-JAG `client_id`); the same id by default (the
+        resource issuers on this server mirror the agent under its own id)."""
+        return self.id_jag_client_ids.get(audience_issuer, self.client_id)
 
 
 @dataclass
@@ -191,6 +216,17 @@ class ExternalSubject:
         return self.sub
 
 
+@dataclass(frozen=True)
+class GrantRef:
+    """A stored consent: `kind` is "delegation" (the agent acts for the user, `act` names it)
+    or "impersonation" (the agent carries the user's identity, no `act`)."""
+
+    issuer: str
+    user_sub: str
+    agent_client_id: str
+    kind: str
+
+
 @dataclass
 class TokenRecord:
     jti: str
@@ -209,6 +245,7 @@ __all__ = [
     "Agent",
     "Client",
     "ExternalSubject",
+    "GrantRef",
     "IssuerConfig",
     "TokenRecord",
     "User",

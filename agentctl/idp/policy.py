@@ -3,6 +3,7 @@ RFC 6749 §5.2-safe error text."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from authlib.oauth2.base import OAuth2Error
@@ -25,10 +26,23 @@ def safe(text: Any, limit: int = 120) -> str:
     return out[:limit]
 
 
+# The two consent kinds (docs/idp.md "Consent"): a delegation grant lets the agent act for
+# the user with `act` naming it; an impersonation grant lets it carry the user's identity alone.
+GRANT_DELEGATION = "delegation"
+GRANT_IMPERSONATION = "impersonation"
+GRANT_KINDS = (GRANT_DELEGATION, GRANT_IMPERSONATION)
+
+# OIDC identity scopes govern what an ID token says about the user, not what an API allows, so
+# any client may ask for them at sign-in; API scopes are bounded by the client's registration.
+IDENTITY_SCOPES = ("openid", "profile", "email")
+
+
 def narrow_scope(requested: str | None, *limits: list[str] | None) -> str:
-    """The granted scope: `requested` when every scope in it is within every limit (None = no
-    limit), else invalid_scope; with nothing requested, what all limits allow."""
-    bounded = [set(limit) for limit in limits if limit is not None]
+    """The granted scope: `requested` when every scope in it is within every limit, else
+    invalid_scope; with nothing requested, what all limits allow. A limit of None means "no
+    limit"; an empty list means "nothing" — a token without `scope` bounds what is derived from
+    it to nothing, never to anything."""
+    bounded = [list(dict.fromkeys(limit)) for limit in limits if limit is not None]
     if requested:
         wanted = requested.split()
         for scope in wanted:
@@ -37,10 +51,54 @@ def narrow_scope(requested: str | None, *limits: list[str] | None) -> str:
                     description=f"scope '{safe(scope, 60)}' exceeds what may be granted"
                 )
         return " ".join(dict.fromkeys(wanted))
-    first = next((limit for limit in limits if limit is not None), None)
-    if first is None:
+    if not bounded:
         return ""
-    return " ".join(s for s in dict.fromkeys(first) if all(s in b for b in bounded))
+    return " ".join(s for s in bounded[0] if all(s in b for b in bounded[1:]))
+
+
+def require_scope(granted: str, what: str) -> str:
+    """Refuse an empty grant: a token with no scope would read as "unrestricted" to some
+    resources, so an exchange that can grant nothing is invalid_scope, not a scope-less token."""
+    if not granted:
+        raise InvalidScopeError(description=f"{what} would grant no scope")
+    return granted
+
+
+@dataclass(frozen=True)
+class RegistrationPolicy:
+    """What the administrator lets a client registered by RFC 7591 have. Carried by an
+    initial access token; the open (loopback) registration has the defaults: no audiences
+    beyond the issuer's own resource, no subject audiences, any user (still needing consent),
+    and the issuer's scopes. A client may ask for less, never for more."""
+
+    audiences: tuple[str, ...] = ()
+    subject_audiences: tuple[str, ...] = ()
+    may_act_for: tuple[str, ...] = ("*",)
+    scopes: tuple[str, ...] | None = None  # None: the issuer's scopes
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "audiences": list(self.audiences),
+            "subject_audiences": list(self.subject_audiences),
+            "may_act_for": list(self.may_act_for),
+            "scopes": None if self.scopes is None else list(self.scopes),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RegistrationPolicy:
+        def strings(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+            value = data.get(name)
+            if not isinstance(value, list):
+                return default
+            return tuple(str(v) for v in value)
+
+        scopes = data.get("scopes")
+        return cls(
+            audiences=strings("audiences", ()),
+            subject_audiences=strings("subject_audiences", ()),
+            may_act_for=strings("may_act_for", ("*",)) or ("*",),
+            scopes=tuple(str(s) for s in scopes) if isinstance(scopes, list) else None,
+        )
 
 
 def requested_targets(datalist: dict[str, list[str]]) -> list[str]:
@@ -52,13 +110,13 @@ def requested_targets(datalist: dict[str, list[str]]) -> list[str]:
 def check_targets(
     ctx: IdpContext, cfg: IssuerConfig, client: Client, targets: list[str]
 ) -> list[str]:
-    """The token audience: the requested targets when the client is registered for each one
-    (its `allowed_audiences`, or this issuer's own demo resource), else invalid_target.
-    Nothing requested → this issuer's default resource."""
+    """The token audience: the requested targets when each is a resource this issuer serves
+    (its demo resource, its registered `resources`) or one the client is registered for (its
+    `allowed_audiences`), else invalid_target. Nothing requested → the demo resource."""
     default = cfg.default_resource(ctx.base_url)
     if not targets:
         return [default]
-    allowed = {default, *client.allowed_audiences}
+    allowed = {default, *cfg.resources, *client.allowed_audiences}
     for target in targets:
         if target not in allowed:
             raise InvalidTargetError(
@@ -72,10 +130,16 @@ def aud_claim(audiences: list[str]) -> str | list[str]:
 
 
 __all__ = [
+    "GRANT_DELEGATION",
+    "GRANT_IMPERSONATION",
+    "GRANT_KINDS",
+    "IDENTITY_SCOPES",
     "InvalidTargetError",
+    "RegistrationPolicy",
     "aud_claim",
     "check_targets",
     "narrow_scope",
     "requested_targets",
+    "require_scope",
     "safe",
 ]

@@ -6,7 +6,8 @@ import json
 import sqlite3
 from typing import Any
 
-from agentctl.idp.models import Agent, Client, IssuerConfig, TokenRecord, User
+from agentctl.errors import ConfigError
+from agentctl.idp.models import Agent, Client, GrantRef, IssuerConfig, TokenRecord, User
 from agentctl.idp.store import Store
 
 
@@ -36,7 +37,7 @@ def list_issuers(store: Store) -> list[IssuerConfig]:
 
 
 def _issuer(row: sqlite3.Row) -> IssuerConfig:
-    return IssuerConfig.from_settings(row["name"], row["kind"], json.loads(row["settings"]))
+    return IssuerConfig.from_settings(row["name"], row["kind"], _row_json(row, "settings", dict))
 
 
 # -- clients and agents --
@@ -114,7 +115,7 @@ def get_client(store: Store, issuer: str, client_id: str) -> Client | None:
             description=row["a_description"],
             sponsor=row["a_sponsor"],
             credential_type=row["a_credential_type"],
-            may_act_for=json.loads(row["a_may_act_for"]),
+            may_act_for=_row_json(row, "a_may_act_for", list),
             created_at=row["a_created_at"],
         )
     return _client(row, agent)
@@ -127,14 +128,54 @@ def list_clients(store: Store, issuer: str) -> list[Client]:
     return [_client(r, get_agent(store, issuer, r["client_id"])) for r in rows]
 
 
-def update_client_metadata(store: Store, client: Client, metadata: dict[str, Any]) -> Client:
+def update_client_metadata(
+    store: Store, client: Client, metadata: dict[str, Any], mirrors: list[str] | None = None
+) -> Client:
+    """Replace the metadata at the client's issuer and at each of `mirrors` (the resource
+    issuers holding the same agent), in one transaction; an agent's name, description and
+    sponsor follow the metadata, so what RFC 7592 echoes is what applies."""
     with store.write() as db:
-        db.execute(
-            "UPDATE clients SET metadata = ? WHERE issuer = ? AND client_id = ?",
-            (json.dumps(metadata), client.issuer, client.client_id),
-        )
+        for issuer in [client.issuer, *(mirrors or [])]:
+            db.execute(
+                "UPDATE clients SET metadata = ? WHERE issuer = ? AND client_id = ?",
+                (json.dumps(metadata), issuer, client.client_id),
+            )
+            if client.agent is not None:
+                db.execute(
+                    "UPDATE agents SET name = ?, description = ?, sponsor = ?"
+                    " WHERE issuer = ? AND client_id = ?",
+                    (
+                        str(metadata.get("client_name") or client.agent.name),
+                        str(metadata.get("description", "")),
+                        str(metadata.get("sponsor", "")),
+                        issuer,
+                        client.client_id,
+                    ),
+                )
     client.metadata = metadata
+    if client.agent is not None:
+        client.agent = get_agent(store, client.issuer, client.client_id)
     return client
+
+
+def update_agent_policy(store: Store, client_id: str, changes: dict[str, Any]) -> None:
+    """Apply administrator-set policy members to `client_id` at every issuer it is registered
+    at, in one transaction (`may_act_for` also lives in the agent record)."""
+    with store.write() as db:
+        rows = db.execute(
+            "SELECT issuer, metadata FROM clients WHERE client_id = ?", (client_id,)
+        ).fetchall()
+        for row in rows:
+            metadata = {**_json(row["metadata"], dict), **changes}
+            db.execute(
+                "UPDATE clients SET metadata = ? WHERE issuer = ? AND client_id = ?",
+                (json.dumps(metadata), row["issuer"], client_id),
+            )
+        if "may_act_for" in changes:
+            db.execute(
+                "UPDATE agents SET may_act_for = ? WHERE client_id = ?",
+                (json.dumps(changes["may_act_for"]), client_id),
+            )
 
 
 def delete_client(store: Store, issuer: str, client_id: str) -> None:
@@ -148,7 +189,7 @@ def _client(row: sqlite3.Row, agent: Agent | None) -> Client:
         issuer=row["issuer"],
         client_id=row["client_id"],
         secret_hash=row["secret_hash"],
-        metadata=json.loads(row["metadata"]),
+        metadata=_row_json(row, "metadata", dict),
         client_id_issued_at=row["client_id_issued_at"],
         registration_token_hash=row["registration_token_hash"],
         agent=agent,
@@ -187,7 +228,7 @@ def _agent(row: sqlite3.Row) -> Agent:
         description=row["description"],
         sponsor=row["sponsor"],
         credential_type=row["credential_type"],
-        may_act_for=json.loads(row["may_act_for"]),
+        may_act_for=_row_json(row, "may_act_for", list),
         created_at=row["created_at"],
     )
 
@@ -219,48 +260,163 @@ def _user(row: sqlite3.Row) -> User:
     return User(row["issuer"], row["name"], row["email"], row["password_hash"], row["created_at"])
 
 
-def put_delegation(
-    store: Store, issuer: str, user_sub: str, agent_client_id: str, scopes: list[str], now: int
+# Delegation and impersonation are separate permissions, each in its own table.
+GRANT_TABLES = {"delegation": "delegations", "impersonation": "impersonations"}
+
+
+def _grant_table(kind: str) -> str:
+    table = GRANT_TABLES.get(kind)
+    if table is None:
+        raise ValueError(f"unknown grant kind {kind!r}")
+    return table
+
+
+def put_grant(store: Store, ref: GrantRef, scopes: list[str], now: int) -> None:
+    with store.write() as db:
+        db.execute(
+            f"INSERT OR REPLACE INTO {_grant_table(ref.kind)}(issuer, user_sub,"  # noqa: S608 - table from a fixed map
+            " agent_client_id, scopes, created_at) VALUES (?,?,?,?,?)",
+            (ref.issuer, ref.user_sub, ref.agent_client_id, json.dumps(scopes), now),
+        )
+
+
+def delete_grant(store: Store, ref: GrantRef, *, now: int) -> tuple[bool, int]:
+    """Withdraw a grant and revoke every token it authorised (their derived tokens follow by
+    the revocation chain). Returns (a grant was removed, tokens revoked)."""
+    with store.write() as db:
+        removed = db.execute(
+            f"DELETE FROM {_grant_table(ref.kind)} WHERE issuer = ? AND user_sub = ?"  # noqa: S608 - table from a fixed map
+            " AND agent_client_id = ?",
+            (ref.issuer, ref.user_sub, ref.agent_client_id),
+        ).rowcount
+        revoked = db.execute(
+            "UPDATE tokens SET revoked = 1 WHERE revoked = 0 AND jti IN (SELECT jti FROM"
+            " grant_tokens WHERE issuer = ? AND user_sub = ? AND agent_client_id = ?"
+            " AND kind = ?)",
+            (ref.issuer, ref.user_sub, ref.agent_client_id, ref.kind),
+        ).rowcount
+        if removed or revoked:
+            add_audit(
+                db,
+                time=now,
+                issuer=ref.issuer,
+                event=f"grant:withdrawn:{ref.kind}",
+                client_id=ref.agent_client_id,
+                subject=ref.user_sub,
+                detail={"tokens_revoked": revoked},
+            )
+    return removed > 0, revoked
+
+
+def get_grant(store: Store, ref: GrantRef) -> list[str] | None:
+    """The scopes granted (empty list = no limit beyond the rest), or None: no grant."""
+    row = store.row(
+        f"SELECT scopes FROM {_grant_table(ref.kind)} WHERE issuer = ? AND user_sub = ?"  # noqa: S608 - table from a fixed map
+        " AND agent_client_id = ?",
+        (ref.issuer, ref.user_sub, ref.agent_client_id),
+    )
+    return None if row is None else [str(s) for s in _json(row["scopes"], list)]
+
+
+def list_grants(store: Store, issuer: str) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for kind, table in GRANT_TABLES.items():
+        rows = store.rows(
+            f"SELECT * FROM {table} WHERE issuer = ? ORDER BY created_at",  # noqa: S608 - table from a fixed map
+            (issuer,),
+        )
+        out.extend(
+            {
+                "kind": kind,
+                "user": r["user_sub"],
+                "agent": r["agent_client_id"],
+                "scopes": _json(r["scopes"], list),
+                "created_at": r["created_at"],
+            }
+            for r in rows
+        )
+    return sorted(out, key=lambda g: (g["created_at"], g["kind"]))
+
+
+def record_grant_token(db: sqlite3.Connection, jti: str, ref: GrantRef) -> None:
+    db.execute(
+        "INSERT INTO grant_tokens(jti, issuer, user_sub, agent_client_id, kind) VALUES (?,?,?,?,?)",
+        (jti, ref.issuer, ref.user_sub, ref.agent_client_id, ref.kind),
+    )
+
+
+def record_signin_scope(db: sqlite3.Connection, jti: str, scope: str) -> None:
+    db.execute("INSERT INTO signin_scopes(jti, scope) VALUES (?,?)", (jti, scope))
+
+
+def signin_scope(store: Store, jti: str) -> list[str] | None:
+    """What the user consented to when this ID token was issued; None when not recorded."""
+    row = store.row("SELECT scope FROM signin_scopes WHERE jti = ?", (jti,))
+    return None if row is None else str(row["scope"]).split()
+
+
+def _row_json(row: sqlite3.Row, column: str, kind: type) -> Any:
+    """A JSON column the IdP cannot work without: damaged, it is one ConfigError line
+    (exit 3 in the CLI) naming the column, never a traceback nor a silently empty value."""
+    try:
+        value = json.loads(row[column])
+    except (TypeError, ValueError, RecursionError):
+        value = None
+    if not isinstance(value, kind):
+        raise ConfigError(
+            f"the IdP database is damaged: its {column} column holds no valid JSON {kind.__name__}",
+            hint="restore the database from a backup, or `agentctl idp reset --yes` to start over",
+        )
+    return value
+
+
+def _json(text: str, kind: type) -> Any:
+    """A JSON column; a damaged one reads as empty rather than crashing a request."""
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError, RecursionError):
+        return kind()
+    return value if isinstance(value, kind) else kind()
+
+
+# -- RFC 7591 initial access tokens --
+def put_registration_token(
+    store: Store,
+    *,
+    token_hash: str,
+    issuer: str,
+    policy: dict[str, Any],
+    now: int,
+    expires_at: int,
+    uses: int,
 ) -> None:
     with store.write() as db:
         db.execute(
-            "INSERT OR REPLACE INTO delegations(issuer, user_sub, agent_client_id, scopes,"
-            " created_at) VALUES (?,?,?,?,?)",
-            (issuer, user_sub, agent_client_id, json.dumps(scopes), now),
+            "INSERT INTO registration_tokens(token_hash, issuer, policy, created_at, expires_at,"
+            " uses_left) VALUES (?,?,?,?,?,?)",
+            (token_hash, issuer, json.dumps(policy), now, expires_at, uses),
         )
 
 
-def delete_delegation(store: Store, issuer: str, user_sub: str, agent_client_id: str) -> bool:
+def use_registration_token(
+    store: Store, token_hash: str, issuer: str, now: int
+) -> dict[str, Any] | None:
+    """Spend one use of an initial access token; its policy, or None when unknown, expired or
+    used up."""
     with store.write() as db:
-        cur = db.execute(
-            "DELETE FROM delegations WHERE issuer = ? AND user_sub = ? AND agent_client_id = ?",
-            (issuer, user_sub, agent_client_id),
+        row = db.execute(
+            "SELECT policy FROM registration_tokens WHERE token_hash = ? AND issuer = ?"
+            " AND expires_at > ? AND uses_left > 0",
+            (token_hash, issuer, now),
+        ).fetchone()
+        if row is None:
+            return None
+        db.execute(
+            "UPDATE registration_tokens SET uses_left = uses_left - 1 WHERE token_hash = ?",
+            (token_hash,),
         )
-        return cur.rowcount > 0
-
-
-def get_delegation(
-    store: Store, issuer: str, user_sub: str, agent_client_id: str
-) -> list[str] | None:
-    """The scopes granted (empty list = any scope), or None when there is no grant."""
-    row = store.row(
-        "SELECT scopes FROM delegations WHERE issuer = ? AND user_sub = ? AND agent_client_id = ?",
-        (issuer, user_sub, agent_client_id),
-    )
-    return None if row is None else list(json.loads(row["scopes"]))
-
-
-def list_delegations(store: Store, issuer: str) -> list[dict[str, Any]]:
-    rows = store.rows("SELECT * FROM delegations WHERE issuer = ? ORDER BY created_at", (issuer,))
-    return [
-        {
-            "user": r["user_sub"],
-            "agent": r["agent_client_id"],
-            "scopes": json.loads(r["scopes"]),
-            "created_at": r["created_at"],
-        }
-        for r in rows
-    ]
+    policy: dict[str, Any] = _json(row["policy"], dict)
+    return policy
 
 
 # -- issued tokens, revocation, audit --
@@ -422,12 +578,12 @@ def list_audit(store: Store, *, issuer: str | None = None, limit: int = 50) -> l
             "grant_type": r["grant_type"],
             "client_id": r["client_id"],
             "subject": r["subject"],
-            "actor_chain": json.loads(r["actor_chain"]),
-            "audience": json.loads(r["audience"]),
+            "actor_chain": _row_json(r, "actor_chain", list),
+            "audience": _row_json(r, "audience", list),
             "scope": r["scope"],
             "jti": r["jti"],
             "parent_jti": r["parent_jti"],
-            "detail": json.loads(r["detail"]),
+            "detail": _row_json(r, "detail", dict),
         }
         for r in rows
     ]
@@ -437,11 +593,11 @@ __all__ = [
     "Conflict",
     "add_audit",
     "delete_client",
-    "delete_delegation",
+    "delete_grant",
     "find_agent_by_name",
     "get_agent",
     "get_client",
-    "get_delegation",
+    "get_grant",
     "get_issuer",
     "get_live_token",
     "get_token",
@@ -453,14 +609,20 @@ __all__ = [
     "list_agents",
     "list_audit",
     "list_clients",
-    "list_delegations",
+    "list_grants",
     "list_issuers",
     "list_users",
-    "put_delegation",
+    "put_grant",
     "put_issuer",
+    "put_registration_token",
+    "record_grant_token",
+    "record_signin_scope",
     "record_token",
     "revoke_token",
     "revoked_in_chain",
+    "signin_scope",
+    "update_agent_policy",
     "update_client_metadata",
     "use_assertion_jti",
+    "use_registration_token",
 ]

@@ -29,7 +29,12 @@ from agentctl.idp.models import Client, IssuerConfig
 if TYPE_CHECKING:
     from flask import Flask
 
-PLUGIN_MODULES = ("agentctl.idp.device", "agentctl.idp.resource")
+PLUGIN_MODULES = (
+    "agentctl.idp.device",
+    "agentctl.idp.authorize",
+    "agentctl.idp.resource",
+    "agentctl.idp.webapp",
+)
 
 
 class IdpPlugin(Protocol):

@@ -25,7 +25,8 @@ from agentctl.idp import constants as c
 from agentctl.idp import keys, records
 from agentctl.idp.context import IdpContext
 from agentctl.idp.endpoints import DEFAULT_GRANT_TYPES, validate_client_metadata
-from agentctl.idp.models import Agent, Client, IssuerConfig, User
+from agentctl.idp.models import Agent, Client, GrantRef, IssuerConfig, User
+from agentctl.idp.policy import GRANT_DELEGATION, RegistrationPolicy
 from agentctl.idp.secrets import hash_password, hash_secret, new_id, new_secret
 from agentctl.idp.store import Store, default_db_path
 from agentctl.idp.userauth import UserTokens, authenticate, issue_user_tokens
@@ -91,8 +92,19 @@ class IdpService:
         bind_host: str = c.DEFAULT_HOST,
         clock: Callable[[], float] = time.time,
         bootstrap: bool = True,
+        open_registration: bool = True,
+        admin_signin: bool = True,
     ) -> IdpService:
-        svc = cls(IdpContext(Store(db_path), base_url, bind_host, clock))
+        svc = cls(
+            IdpContext(
+                Store.open(db_path),
+                base_url,
+                bind_host,
+                clock,
+                open_registration=open_registration,
+                admin_signin=admin_signin,
+            )
+        )
         if bootstrap:
             svc.bootstrap()
         return svc
@@ -134,6 +146,39 @@ class IdpService:
             }
             for cfg in records.list_issuers(self.store)
         ]
+
+    def set_resources(
+        self, issuer: str, *, add: Sequence[str] = (), remove: Sequence[str] = ()
+    ) -> list[str]:
+        """Register (or drop) protected resources an issuer serves; returns the new list."""
+        from dataclasses import replace
+
+        cfg = self.issuer(issuer)
+        for url in add:
+            _require_url(url, "a resource URL")
+        current = [r for r in cfg.resources if r not in set(remove)]
+        updated = replace(cfg, resources=tuple(dict.fromkeys([*current, *add])))
+        self.put_issuer(updated)
+        return list(updated.resources)
+
+    def trust_authorization_server(
+        self, as_issuer: str, *, issuer: str = c.DEFAULT_IDP_ISSUER, remove: bool = False
+    ) -> list[str]:
+        """Let `issuer` issue ID-JAGs for an authorization server elsewhere (its issuer URL),
+        or stop; returns the list."""
+        from dataclasses import replace
+
+        cfg = self.issuer(issuer)
+        if cfg.kind != "idp":
+            raise ValueError(f"issuer {issuer!r} is a resource AS; it issues no ID-JAGs")
+        if not remove:
+            _require_url(as_issuer, "an issuer URL")
+        current = [a for a in cfg.external_id_jag_audiences if a != as_issuer]
+        updated = replace(
+            cfg, external_id_jag_audiences=tuple(current if remove else [*current, as_issuer])
+        )
+        self.put_issuer(updated)
+        return list(updated.external_id_jag_audiences)
 
     def rotate_keys(self, issuer: str = c.DEFAULT_IDP_ISSUER, alg: str | None = None) -> str:
         return keys.rotate(self.store, self.issuer(issuer), self.ctx.now(), alg)
@@ -281,29 +326,114 @@ class IdpService:
         *,
         scopes: Sequence[str] = (),
         issuer: str = c.DEFAULT_IDP_ISSUER,
+        kind: str = GRANT_DELEGATION,
     ) -> dict[str, Any]:
-        """Record that `user` lets `agent` (name or client id) act for them."""
+        """Record that `user` lets `agent` (name or client id) exchange their tokens: a
+        delegation grant (the agent acts for the user; the token names it in `act`) or an
+        impersonation grant (the token carries the user alone). Separate permissions."""
         if records.get_user(self.store, issuer, user) is None:
             raise NotFound(f"no user named {user!r} at issuer {issuer!r}")
         found = self.agent(agent, issuer)
-        records.put_delegation(
-            self.store, issuer, user, found.client_id, list(scopes), self.ctx.now()
-        )
+        ref = GrantRef(issuer, user, found.client_id, kind)
+        records.put_grant(self.store, ref, list(scopes), self.ctx.now())
         return {
             "issuer": issuer,
+            "kind": kind,
             "user": user,
             "agent": found.client_id,
             "agent_name": found.name,
             "scopes": list(scopes),
         }
 
-    def revoke_grant(self, user: str, agent: str, *, issuer: str = c.DEFAULT_IDP_ISSUER) -> bool:
-        return records.delete_delegation(
-            self.store, issuer, user, self.agent(agent, issuer).client_id
+    def revoke_grant(
+        self,
+        user: str,
+        agent: str,
+        *,
+        issuer: str = c.DEFAULT_IDP_ISSUER,
+        kind: str = GRANT_DELEGATION,
+    ) -> dict[str, Any]:
+        """Withdraw a grant; every token it authorised (and what was exchanged from them)
+        stops being accepted at once."""
+        found = self.agent(agent, issuer)
+        removed, revoked = records.delete_grant(
+            self.store, GrantRef(issuer, user, found.client_id, kind), now=self.ctx.now()
         )
+        return {
+            "issuer": issuer,
+            "kind": kind,
+            "user": user,
+            "agent": found.client_id,
+            "agent_name": found.name,
+            "revoked": removed,
+            "tokens_revoked": revoked,
+        }
 
     def grants(self, issuer: str = c.DEFAULT_IDP_ISSUER) -> list[dict[str, Any]]:
-        return records.list_delegations(self.store, issuer)
+        return records.list_grants(self.store, issuer)
+
+    # -- registration policy --
+    def registration_token(
+        self,
+        *,
+        issuer: str = c.DEFAULT_IDP_ISSUER,
+        policy: RegistrationPolicy | None = None,
+        expires_in: int = 3600,
+        uses: int = 1,
+    ) -> str:
+        """A new RFC 7591 initial access token for `issuer` (returned once; only its hash is
+        kept). A client registering with it gets `policy` — the audiences, subject audiences,
+        users and scopes the administrator allows it."""
+        self.issuer(issuer)
+        if expires_in < 1 or uses < 1:
+            raise ValueError("an initial access token needs a positive lifetime and use count")
+        token = new_secret()
+        now = self.ctx.now()
+        records.put_registration_token(
+            self.store,
+            token_hash=hash_secret(token),
+            issuer=issuer,
+            policy=(policy or RegistrationPolicy()).as_dict(),
+            now=now,
+            expires_at=now + expires_in,
+            uses=uses,
+        )
+        return token
+
+    def set_agent_policy(
+        self,
+        agent: str,
+        *,
+        issuer: str = c.DEFAULT_IDP_ISSUER,
+        audiences: Sequence[str] | None = None,
+        subject_audiences: Sequence[str] | None = None,
+        may_act_for: Sequence[str] | None = None,
+        scopes: Sequence[str] | None = None,
+        id_jag_client_ids: dict[str, str] | None = None,
+    ) -> Client:
+        """Set an agent's policy members (None = leave as is), at every issuer it is
+        registered at. Only the administrator does this; clients cannot (RFC 7591/7592)."""
+        found = self.agent(agent, issuer)
+        changes: dict[str, Any] = {}
+        if audiences is not None:
+            changes["allowed_audiences"] = list(audiences)
+        if subject_audiences is not None:
+            changes["subject_audiences"] = list(subject_audiences)
+        if scopes is not None:
+            changes["scope"] = " ".join(scopes)
+        if may_act_for is not None:
+            changes["may_act_for"] = list(may_act_for) or ["*"]
+        if id_jag_client_ids is not None:
+            current = self.client(found.client_id, issuer).id_jag_client_ids
+            changes["id_jag_client_ids"] = {**current, **id_jag_client_ids}
+        records.update_agent_policy(self.store, found.client_id, changes)
+        return self.client(found.client_id, issuer)
+
+    def admin_token(self) -> str:
+        """The admin sign-in credential (`<db>.admin-token`, 0600), created on first use."""
+        from agentctl.idp import admin
+
+        return admin.ensure_token(self.store)
 
     def user_tokens(
         self,
@@ -334,6 +464,13 @@ class IdpService:
         return records.list_audit(self.store, issuer=issuer, limit=limit)
 
 
+def _require_url(url: str, what: str) -> None:
+    from agentctl.core.transport_rules import has_credentials, is_secure_url
+
+    if not is_secure_url(url) or has_credentials(url):
+        raise ValueError(f"{url!r} is not {what} (https, or http on loopback; no user:pass@)")
+
+
 def _checked_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
     from authlib.oauth2.rfc7591 import InvalidClientMetadataError
 
@@ -346,6 +483,8 @@ def _checked_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
 def reset(db_path: Path | None = None) -> list[str]:
     """Delete the IdP database (and its WAL/SHM files); returns the paths removed."""
     path = db_path or default_db_path()
+    # This process's connections go first: none may go on writing into a deleted file.
+    Store.forget(path)
     removed = []
     for candidate in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         if candidate.exists():

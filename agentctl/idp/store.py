@@ -7,24 +7,18 @@ process that serves or administers the IdP. Rules that keep several processes sa
   cut can drop the last transactions), `busy_timeout` so writers queue instead of failing.
 - Every write runs in `Store.write()`: `BEGIN IMMEDIATE` takes the write lock up front, so a
   read snapshot is never upgraded mid-transaction (the case `busy_timeout` cannot wait out).
-- One connection per thread and per process (connections never cross a `fork`).
+- One `Store` per database file per process (`Store.open`), shared by every layer, one
+  connection per thread; nothing else opens the file (agentctl.config.sqlitedb says why).
 """
 
 from __future__ import annotations
 
-import os
-import sqlite3
-import threading
-import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
+from agentctl.config.sqlitedb import BUSY_TIMEOUT_MS, SqliteDb
 from agentctl.idp.constants import DB_FILENAME
 
 SCHEMA_VERSION = 1
-BUSY_TIMEOUT_MS = 30_000
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS issuers (
@@ -44,6 +38,8 @@ _SCHEMA = (
         description TEXT NOT NULL, sponsor TEXT NOT NULL, credential_type TEXT NOT NULL,
         may_act_for TEXT NOT NULL, created_at INTEGER NOT NULL,
         PRIMARY KEY (issuer, client_id))""",
+    # `idp agents list` pages in this order (agentctl.idp.listing): every page costs the same.
+    "CREATE INDEX IF NOT EXISTS agents_listing ON agents(created_at, name, client_id, issuer)",
     """CREATE TABLE IF NOT EXISTS users (
         issuer TEXT NOT NULL, name TEXT NOT NULL, email TEXT NOT NULL,
         password_hash TEXT NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (issuer, name))""",
@@ -64,6 +60,32 @@ _SCHEMA = (
         event TEXT NOT NULL, grant_type TEXT, client_id TEXT, subject TEXT,
         actor_chain TEXT NOT NULL, audience TEXT NOT NULL, scope TEXT, jti TEXT,
         parent_jti TEXT, detail TEXT NOT NULL)""",
+    # Impersonation is its own permission, apart from `delegations` (issue: a delegation grant
+    # must never yield a token without `act`).
+    """CREATE TABLE IF NOT EXISTS impersonations (
+        issuer TEXT NOT NULL, user_sub TEXT NOT NULL, agent_client_id TEXT NOT NULL,
+        scopes TEXT NOT NULL, created_at INTEGER NOT NULL,
+        PRIMARY KEY (issuer, user_sub, agent_client_id))""",
+    # Which tokens a grant authorised, so withdrawing the grant revokes them.
+    """CREATE TABLE IF NOT EXISTS grant_tokens (
+        jti TEXT PRIMARY KEY, issuer TEXT NOT NULL, user_sub TEXT NOT NULL,
+        agent_client_id TEXT NOT NULL, kind TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS grant_tokens_grant ON grant_tokens(issuer, user_sub,"
+    " agent_client_id, kind)",
+    # The scope a user consented to at sign-in, per ID token: an ID token carries no `scope`,
+    # and as a subject token it may never grant more than this.
+    """CREATE TABLE IF NOT EXISTS signin_scopes (
+        jti TEXT PRIMARY KEY, scope TEXT NOT NULL)""",
+    # RFC 7591 §3 initial access tokens (hash only) with the policy they give a client.
+    """CREATE TABLE IF NOT EXISTS registration_tokens (
+        token_hash TEXT PRIMARY KEY, issuer TEXT NOT NULL, policy TEXT NOT NULL,
+        created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, uses_left INTEGER NOT NULL)""",
+    # Failure counters and rate windows (password guessing, registration floods), shared by
+    # every worker process.
+    """CREATE TABLE IF NOT EXISTS throttle (
+        key TEXT PRIMARY KEY, count INTEGER NOT NULL, window_start INTEGER NOT NULL,
+        blocked_until INTEGER NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS idp_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)""",
 )
 
 
@@ -74,98 +96,25 @@ def default_db_path() -> Path:
     return data_dir() / DB_FILENAME
 
 
-class Store:
-    """Thread-safe, multi-process-safe access to one IdP database file."""
+class Store(SqliteDb):
+    """Thread-safe, multi-process-safe access to one IdP database file. `Store.open(path)`
+    gives the process's one handle on it (see agentctl.config.sqlitedb for why only one)."""
 
-    def __init__(self, path: Path | None = None) -> None:
-        self.path = Path(path) if path is not None else default_db_path()
-        self._local = threading.local()
-        self._prepare_file()
+    what = "the IdP database"
+    damaged_hint = (
+        "move it away (or restore it from a backup) to keep its agents, or start a new IdP "
+        "with `agentctl idp reset --yes`"
+    )
+
+    @classmethod
+    def open(cls, path: Path | None = None) -> Store:
+        return cls.shared(Path(path) if path is not None else default_db_path())
+
+    def setup(self) -> None:
         with self.write() as db:
             for statement in _SCHEMA:
                 db.execute(statement)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
-    def _prepare_file(self) -> None:
-        from agentctl.config.paths import ensure_private_dir
 
-        ensure_private_dir(self.path.parent)
-        # Create the file ourselves so it is 0600 from the first byte; SQLite gives the -wal
-        # and -shm files the database file's mode.
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        os.close(fd)
-        os.chmod(self.path, 0o600)
-
-    def connection(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is not None and getattr(self._local, "pid", None) == os.getpid():
-            return conn
-        conn = sqlite3.connect(
-            self.path,
-            timeout=BUSY_TIMEOUT_MS / 1000,
-            isolation_level=None,
-            check_same_thread=False,
-        )
-        conn.row_factory = sqlite3.Row
-        # Drain every PRAGMA's result: a statement left unfinished holds a read snapshot.
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}").fetchall()
-        _retry_locked(lambda: conn.execute("PRAGMA journal_mode = WAL").fetchall())
-        conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("PRAGMA foreign_keys = ON")
-        self._local.conn = conn
-        self._local.pid = os.getpid()
-        return conn
-
-    @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction: committed when the block ends, rolled back on error."""
-        conn = self.connection()
-        _retry_locked(lambda: conn.execute("BEGIN IMMEDIATE"))
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        try:
-            _retry_locked(lambda: conn.execute("COMMIT"))
-        except sqlite3.Error:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-
-    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        return list(self.connection().execute(sql, params).fetchall())
-
-    def row(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
-        # Close the cursor: an unfinished SELECT keeps its read snapshot open, and this
-        # connection would go on seeing the database as it was.
-        cursor = self.connection().execute(sql, params)
-        try:
-            row: sqlite3.Row | None = cursor.fetchone()
-        finally:
-            cursor.close()
-        return row
-
-    def close(self) -> None:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is not None and getattr(self._local, "pid", None) == os.getpid():
-            conn.close()
-        self._local.conn = None
-
-
-def _retry_locked(action: Any, attempts: int = 50) -> Any:
-    """busy_timeout covers nearly every wait; this covers the few SQLite answers at once
-    (e.g. switching to WAL while another process opens the file)."""
-    for attempt in range(attempts):
-        try:
-            return action()
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) and "busy" not in str(exc):
-                raise
-            if attempt == attempts - 1:
-                raise
-            time.sleep(0.02 * (attempt + 1))
-    return None
-
-
-__all__ = ["SCHEMA_VERSION", "Store", "default_db_path"]
+__all__ = ["BUSY_TIMEOUT_MS", "SCHEMA_VERSION", "Store", "default_db_path"]

@@ -20,7 +20,7 @@ from joserfc.errors import JoseError
 from agentctl.idp import keys, records
 from agentctl.idp.constants import CLOCK_LEEWAY, SIGNING_ALGS
 from agentctl.idp.context import IdpContext
-from agentctl.idp.models import IssuerConfig, TokenRecord
+from agentctl.idp.models import GrantRef, IssuerConfig, TokenRecord
 from agentctl.idp.signing import sign_compact
 
 
@@ -63,9 +63,13 @@ def mint(
     parent_jti: str | None = None,
     actor_jti: str | None = None,
     detail: dict[str, Any] | None = None,
+    signin_scope: str | None = None,
+    grant: GrantRef | None = None,
 ) -> IssuedToken:
     """Sign `claims` (plus iss/iat/exp/jti) with the issuer's active key; record and audit it.
-    `not_after` caps `exp`, so a derived token never outlives what it came from."""
+    `not_after` caps `exp`, so a derived token never outlives what it came from.
+    `signin_scope` records what the user consented to (ID tokens); `grant` records the stored
+    grant that authorised the token, so withdrawing it revokes the token."""
     now = ctx.now()
     exp = now + ttl if not_after is None else min(now + ttl, not_after)
     body = {"iss": ctx.issuer_url(cfg.name), **claims, "iat": now, "exp": exp}
@@ -101,6 +105,10 @@ def mint(
     }
     with ctx.store.write() as db:
         records.record_token(db, rec, audit)
+        if signin_scope is not None:
+            records.record_signin_scope(db, rec.jti, signin_scope)
+        if grant is not None:
+            records.record_grant_token(db, rec.jti, grant)
     return IssuedToken(token=token, claims=body, expires_in=max(exp - now, 0))
 
 

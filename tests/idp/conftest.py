@@ -47,6 +47,19 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class Clock:
+    """An injectable clock for the IdP (expiry, throttling and rate-window tests)."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 @dataclass
 class Idp:
     """A running IdP plus the OAuth calls the tests make against it."""
@@ -66,6 +79,9 @@ class Idp:
     def user(self, name: str = "alice") -> str:
         self.svc.add_user(name, f"{name}@example.com", PASSWORD)
         return name
+
+    def admin_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.svc.admin_token()}"}
 
     def token(
         self,
@@ -88,6 +104,7 @@ class Idp:
         r = self.http.post(
             self.url("enterprise", "admin/user-token"),
             data={"username": user, "password": PASSWORD, "client_id": creds.client_id, **extra},
+            headers=self.admin_headers(),
         )
         assert r.status_code == 200, r.text
         return r.json()  # type: ignore[no-any-return]
@@ -149,6 +166,7 @@ def serving(clock: Callable[[], float] = time.time) -> Iterator[Idp]:
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     svc = IdpService.open(base_url=base_url, clock=clock)
+    svc.admin_token()  # as `idp serve --admin-signin` does: the credential file in the data dir
     server = make_server("127.0.0.1", port, create_app(svc.ctx), threaded=True)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()

@@ -31,10 +31,14 @@ def test_admin_route_refuses_a_wrong_password_without_saying_which_part(idp: Idp
     idp.user("alice")
     url = idp.url("enterprise", "admin/user-token")
     wrong = idp.http.post(
-        url, data={"username": "alice", "password": "nope", "client_id": agent.client_id}
+        url,
+        data={"username": "alice", "password": "nope", "client_id": agent.client_id},
+        headers=idp.admin_headers(),
     )
     unknown = idp.http.post(
-        url, data={"username": "mallory", "password": PASSWORD, "client_id": agent.client_id}
+        url,
+        data={"username": "mallory", "password": PASSWORD, "client_id": agent.client_id},
+        headers=idp.admin_headers(),
     )
     assert_oauth_error(wrong, "invalid_grant")
     assert wrong.json() == unknown.json()
@@ -45,10 +49,12 @@ def test_admin_route_is_refused_when_listening_beyond_loopback(idp: Idp) -> None
     idp.user("alice")
     exposed = IdpContext(idp.svc.store, idp.base_url, bind_host="0.0.0.0")  # noqa: S104
     transport = httpx.WSGITransport(app=create_app(exposed), remote_addr="127.0.0.1")
-    with build_http_client(transport=transport, base_url=idp.base_url) as http:
+    # over https (as through a TLS proxy), so the plain-http screen is not what refuses it
+    with build_http_client(transport=transport, base_url="https://127.0.0.1:8400") as http:
         r = http.post(
             "/i/enterprise/admin/user-token",
             data={"username": "alice", "password": PASSWORD, "client_id": agent.client_id},
+            headers=idp.admin_headers(),
         )
     assert_oauth_error(r, "access_denied", 403, says="loopback")
 
@@ -114,10 +120,13 @@ _members = st.sampled_from(
 
 
 def test_hostile_registration_metadata_never_crashes_the_server(inproc: Idp) -> None:
+    # An initial access token, so the open registration's rate limit does not cut the run short.
+    iat = {"Authorization": f"Bearer {inproc.svc.registration_token(uses=1000)}"}
+
     @settings(max_examples=150, deadline=None)
     @given(body=st.dictionaries(_members, _json, max_size=4))
     def check(body: dict[str, object]) -> None:
-        r = inproc.http.post("/i/enterprise/register", json=body)
+        r = inproc.http.post("/i/enterprise/register", json=body, headers=iat)
         assert r.status_code in (201, 400), r.text
         if r.status_code == 400:
             assert r.json()["error"] in ("invalid_client_metadata", "invalid_request")

@@ -65,6 +65,7 @@ def test_agents_list_and_grant() -> None:
     assert granted.exit_code == 0, granted.stderr
     assert granted.json()["data"] == {
         "issuer": "enterprise",
+        "kind": "delegation",
         "user": "erin",
         "agent": creds.client_id,
         "agent_name": "billing-bot",

@@ -6,7 +6,6 @@ browser is in test_browser_device.py."""
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,20 +15,9 @@ import pytest
 from agentctl.http import build_http_client
 from agentctl.idp import constants as c
 from agentctl.idp.service import AgentCredentials
-from tests.idp.conftest import PASSWORD, Idp, assert_oauth_error, basic, decode, serving
+from tests.idp.conftest import PASSWORD, Clock, Idp, assert_oauth_error, basic, decode, serving
 
 USER_CODE = re.compile(r"^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$")
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture

@@ -35,6 +35,7 @@ WORKER = r"""
 import json, os, sys, time
 import httpx
 base, out, stop, password = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+iat, admin = sys.argv[5], sys.argv[6]
 iss = base + "/i/enterprise"
 TE = "urn:ietf:params:oauth:grant-type:token-exchange"
 AT = "urn:ietf:params:oauth:token-type:access_token"
@@ -51,7 +52,8 @@ with httpx.Client(timeout=10) as http:
     while not os.path.exists(stop):
         n += 1
         try:
-            r = check(http.post(iss + "/register", json={
+            r = check(http.post(iss + "/register", headers={"Authorization": "Bearer " + iat},
+                                json={
                 "client_name": f"{os.getpid()}-{n}", "sub_profile": "ai_agent",
                 "scope": "read write"}))
             if r.status_code != 201:
@@ -64,7 +66,8 @@ with httpx.Client(timeout=10) as http:
             auth = (reg["client_id"], reg["client_secret"])
             cc = check(http.post(iss + "/token", data={"grant_type": "client_credentials"},
                                  auth=auth))
-            user = check(http.post(iss + "/admin/user-token", data={
+            user = check(http.post(iss + "/admin/user-token", headers={
+                "Authorization": "Bearer " + admin}, data={
                 "username": "alice", "password": password, "client_id": reg["client_id"],
                 "may_act": reg["client_id"]}))
             if cc.status_code != 200 or user.status_code != 200:
@@ -108,6 +111,7 @@ class Server:
                 [
                     *(sys.executable, "-m", "agentctl", "idp", "serve"),
                     *("--port", str(self.port), "--workers", "2"),
+                    *("--registration", "token", "--admin-signin"),
                 ],
                 env=env,
                 stdout=log,
@@ -168,6 +172,10 @@ def test_kill_mid_flight_loses_nothing_acknowledged(server: Server, tmp_path: Pa
     db_path = server.home / "data" / "idp.sqlite3"
     svc = IdpService.open(db_path, base_url=server.base)
     svc.add_user("alice", "alice@example.com", PASSWORD)
+    # Registration needs an initial access token (--registration token), sign-in the admin
+    # credential: the clients get both, as an operator would hand them out.
+    iat = svc.registration_token(uses=100_000, expires_in=600)
+    admin = svc.admin_token()
     svc.store.close()
 
     server.start()
@@ -179,7 +187,10 @@ def test_kill_mid_flight_loses_nothing_acknowledged(server: Server, tmp_path: Pa
     out.mkdir()
     workers = [
         subprocess.Popen(
-            [sys.executable, "-c", WORKER, server.base, str(out / f"w{i}"), str(stop), PASSWORD]
+            [
+                *(sys.executable, "-c", WORKER, server.base, str(out / f"w{i}")),
+                *(str(stop), PASSWORD, iat, admin),
+            ]
         )
         for i in range(CLIENTS)
     ]

@@ -110,9 +110,11 @@ def test_requested_jwt_type_is_not_an_access_token(idp: Idp) -> None:
 
 
 def test_default_scope_is_the_subject_scope_within_the_agent_allowance(idp: Idp) -> None:
-    agent = idp.agent(allowed_scopes=["read"])
+    agent = idp.agent(allowed_scopes=["read", "write"])
     idp.user("alice")
-    r = idp.exchange(agent, idp.user_tokens(agent, scope="read write")["access_token"])
+    user = idp.user_tokens(agent, scope="read write")["access_token"]
+    idp.svc.set_agent_policy(agent.client_id, scopes=["read"])  # narrowed after sign-in
+    r = idp.exchange(agent, user)
     assert r.json()["scope"] == "read"
 
 

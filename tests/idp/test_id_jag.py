@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from agentctl.idp import constants as c
@@ -179,3 +181,40 @@ def test_resource_as_refuses_an_id_jag_from_an_untrusted_idp(idp: Idp) -> None:
     assert_oauth_error(
         redeem(idp, creds, r.json()["access_token"]), "invalid_grant", says="not trusted"
     )
+
+
+def test_id_jag_for_an_authorization_server_elsewhere_names_the_agents_id_there(idp: Idp) -> None:
+    from tests.helpers import run
+
+    foreign = "https://mcp-auth.example.com"
+    agent = idp.agent("roamer")
+    idp.user("alice")
+    id_token = idp.user_tokens(agent)["id_token"]
+
+    def ask() -> Any:
+        return idp.exchange(
+            agent,
+            id_token,
+            IDT,
+            requested_token_type=IDJAG,
+            audience=foreign,
+            resource="https://mcp.example.com/mcp",
+        )
+
+    assert_oauth_error(ask(), "invalid_target", says="not a trusted")  # not trusted yet
+    assert run("idp", "trust", foreign).exit_code == 0
+    # A running server reads issuer settings changed by another process within 2 s; skip it.
+    idp.svc.ctx.forget_issuer("enterprise")
+    assert_oauth_error(ask(), "invalid_target", says="client id at that")  # no mapping yet
+    r = run("idp", "agents", "set", "roamer", "--id-jag-client-id", f"{foreign}=ext-123")
+    assert r.exit_code == 0, r.stderr
+    r = ask()
+    assert r.status_code == 200, r.text
+    claims = decode(r.json()["access_token"])
+    assert claims["aud"] == foreign
+    assert claims["client_id"] == "ext-123"
+    assert claims["resource"] == "https://mcp.example.com/mcp"
+    assert claims["sub"] == "alice"
+    assert run("idp", "trust", foreign, "--remove").exit_code == 0
+    idp.svc.ctx.forget_issuer("enterprise")
+    assert_oauth_error(ask(), "invalid_target")

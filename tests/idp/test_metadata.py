@@ -22,6 +22,7 @@ def test_rfc8414_and_oidc_discovery_serve_the_same_document(idp: Idp) -> None:
         "client_secret_basic",
         "client_secret_post",
         "private_key_jwt",
+        "none",  # public clients, for the authorization code grant with PKCE only
     }
     assert meta["identity_chaining_requested_token_types_supported"] == [c.TT_ID_JAG]
     assert "authorization_grant_profiles_supported" not in meta

@@ -167,9 +167,10 @@ def test_scope_beyond_the_subject_token(idp: Idp, setup) -> None:
 
 
 def test_scope_beyond_the_agent_allowance(idp: Idp) -> None:
-    agent = idp.agent("narrow", allowed_scopes=["read"])
+    agent = idp.agent("narrow", allowed_scopes=["read", "write"])
     idp.user("alice")
     user = idp.user_tokens(agent, scope="read write")
+    idp.svc.set_agent_policy(agent.client_id, scopes=["read"])  # narrowed after sign-in
     assert_oauth_error(idp.exchange(agent, user["access_token"], scope="write"), "invalid_scope")
 
 

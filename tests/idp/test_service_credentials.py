@@ -27,7 +27,12 @@ def test_new_password_signs_in_and_the_old_one_does_not(idp: Idp) -> None:
     idp.svc.set_password("alice", "another password")
     url = idp.url("enterprise", "admin/user-token")
     form = {"username": "alice", "client_id": creds.client_id}
-    assert idp.http.post(url, data={**form, "password": PASSWORD}).status_code != 200
-    assert idp.http.post(url, data={**form, "password": "another password"}).status_code == 200
+    headers = idp.admin_headers()
+    assert (
+        idp.http.post(url, data={**form, "password": PASSWORD}, headers=headers).status_code == 400
+    )
+    assert (
+        idp.http.post(url, data={**form, "password": "another password"}, headers=headers)
+    ).status_code == 200
     with pytest.raises(NotFound):
         idp.svc.set_password("nobody", "x")
