@@ -1,18 +1,80 @@
 """The one place that builds HTTP clients. Everything else receives one as an argument,
-so tests swap transports (httpx.WSGITransport, MockTransport) and never patch libraries."""
+so tests swap transports (httpx.WSGITransport, MockTransport) and never patch libraries.
+
+Every request made through such a client is bounded twice over:
+
+- in time: one fetch (the request, its retries, its whole body) has FETCH_DEADLINE seconds.
+  httpx's timeouts are per read, so a server sending one byte every few seconds never trips
+  them; agentctl's network backend shrinks each socket read to the time left instead.
+- in size: a body larger than its cap (MAX_RESPONSE_BYTES, or less for a key set) is refused
+  from its Content-Length, or as soon as the streamed bytes pass the cap — never buffered whole.
+  Compressed bodies are counted after decompression, so a small gzip bomb is refused too.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+import ssl
+import time
+import urllib.request
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any, cast
+
+import httpcore
+import httpx
 
 from agentctl import __version__
-
-if TYPE_CHECKING:
-    import httpx
+from agentctl.errors import NetworkError
+from agentctl.files import describe_size
 
 DEFAULT_TIMEOUT = 10.0
+# Seconds one fetch may take in all: a slow IdP answers within a few seconds; anything still
+# trickling after this is stalled or hostile, and the user is better told so than kept waiting.
+FETCH_DEADLINE = 30.0
+# No document agentctl fetches (metadata, a key set, a token response, a Graph page) comes near
+# this; a larger body is a wrong URL or an attack, and buffering it would only cost memory.
+MAX_RESPONSE_BYTES = 4 * 1024 * 1024
+LIMITS_KEY = "agentctl.limits"  # the request extension that carries a fetch's FetchLimits
+
+# The deadline of the fetch in progress (time.monotonic()), read by the network backend on every
+# socket operation. Set by the request hook, so it always belongs to the request being sent.
+_ACTIVE_DEADLINE: ContextVar[float | None] = ContextVar("agentctl_http_deadline", default=None)
+
+
+@dataclass
+class FetchLimits:
+    """The caps of one fetch; `deadline` is fixed when its first attempt starts, so retries
+    share one budget."""
+
+    what: str = "response"
+    max_bytes: int = MAX_RESPONSE_BYTES
+    seconds: float | None = None  # None: the client's default
+    deadline: float | None = None
+
+    def expired(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
+    def too_large(self, url: Any) -> NetworkError:
+        return NetworkError(
+            f"the {self.what} at {url} exceeds {describe_size(self.max_bytes)}",
+            hint="check the URL points at the right document; agentctl refuses larger ones",
+        )
+
+    def too_slow(self, url: Any) -> NetworkError:
+        return NetworkError(
+            f"{_host(url)} did not finish answering within {self.seconds:g} s",
+            hint="the server is stalled or too slow; check it, or retry later",
+        )
+
+
+def _host(url: Any) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(str(url)).netloc or str(url)
 
 
 def build_http_client(
@@ -20,29 +82,344 @@ def build_http_client(
     transport: httpx.BaseTransport | None = None,
     ca_bundle: str | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    deadline: float = FETCH_DEADLINE,
     base_url: str = "",
     event_hooks: dict[str, list[Callable[..., Any]]] | None = None,
 ) -> httpx.Client:
     """An httpx.Client with agentctl's defaults: TLS verified (a private CA via `ca_bundle`
-    or AGENTCTL_CA_BUNDLE), a User-Agent, a timeout, no redirects to other hosts."""
-    import httpx
-
+    or AGENTCTL_CA_BUNDLE), a User-Agent, a timeout, a total deadline and a byte cap per
+    fetch, no redirects to other hosts."""
     verify: Any = True
     bundle = ca_bundle or os.environ.get("AGENTCTL_CA_BUNDLE")
     if bundle:
-        import ssl
-
-        verify = ssl.create_default_context(cafile=bundle)
+        verify = _ca_context(bundle)
+    if transport is None and not urllib.request.getproxies():
+        # With a proxy configured httpx's own transport is kept (it knows proxies); the body
+        # is still capped and timed by the hooks below, only the header phase is not.
+        transport = _NetworkTransport(httpx.create_ssl_context(verify=verify))
+    hooks = event_hooks or {}
     return httpx.Client(
         transport=transport,
         verify=verify,
         timeout=httpx.Timeout(timeout),
-        headers={"User-Agent": f"agentctl/{__version__}"},
+        # Compressed bodies are decoded by agentctl with a cap (see _guard); asking for none
+        # keeps that path for servers that ignore the request.
+        headers={"User-Agent": f"agentctl/{__version__}", "Accept-Encoding": "identity"},
         base_url=base_url,
         follow_redirects=False,
-        event_hooks=event_hooks or {},
+        event_hooks={
+            "request": [_arm(deadline), *hooks.get("request", [])],
+            "response": [_guard, *hooks.get("response", [])],
+        },
         trust_env=True,
     )
 
 
-__all__ = ["DEFAULT_TIMEOUT", "build_http_client"]
+def network_transport(ca_bundle: str | None = None) -> httpx.BaseTransport:
+    """The transport `build_http_client` uses for the network when given none, for a caller
+    that routes some origins elsewhere (the in-process embedded IdP) and the rest out."""
+    verify: Any = True
+    bundle = ca_bundle or os.environ.get("AGENTCTL_CA_BUNDLE")
+    if bundle:
+        verify = _ca_context(bundle)
+    if urllib.request.getproxies():
+        return httpx.HTTPTransport(verify=verify, trust_env=True)
+    return _NetworkTransport(httpx.create_ssl_context(verify=verify))
+
+
+class OriginRouter(httpx.BaseTransport):
+    """Sends each request by its origin (scheme://host[:port]) to the transport named for it,
+    else to `fallback()`, built on first use (a run that never leaves the routed origins
+    opens no socket)."""
+
+    def __init__(
+        self,
+        routes: dict[str, httpx.BaseTransport],
+        *,
+        fallback: Callable[[], httpx.BaseTransport],
+    ) -> None:
+        self._routes = {origin.rstrip("/"): t for origin, t in routes.items()}
+        self._fallback = fallback
+        self._out: httpx.BaseTransport | None = None
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        port = f":{url.port}" if url.port is not None else ""
+        inner = self._routes.get(f"{url.scheme}://{url.host}{port}")
+        if inner is None:
+            if self._out is None:
+                self._out = self._fallback()
+            inner = self._out
+        return inner.handle_request(request)
+
+    def close(self) -> None:
+        for inner in [*self._routes.values(), self._out]:
+            if inner is not None:
+                inner.close()
+
+
+def _ca_context(bundle: str) -> ssl.SSLContext:
+    """A TLS context trusting the PEM CA bundle `bundle`, read with the file cap (a bundle
+    pointed at /dev/zero or a FIFO is refused, not read forever)."""
+    from pathlib import Path
+
+    from agentctl import files
+    from agentctl.errors import ConfigError
+
+    hint = "pass a PEM file of CA certificates (--ca-bundle / AGENTCTL_CA_BUNDLE)"
+    text = files.read_text(
+        Path(bundle).expanduser(),
+        what="CA bundle",
+        limit=files.MAX_CA_BUNDLE_FILE,
+        error=ConfigError,
+    )
+    try:
+        return ssl.create_default_context(cadata=text)
+    except (ssl.SSLError, ValueError) as exc:
+        raise ConfigError(
+            f"CA bundle {bundle} holds no usable certificate ({exc})", hint=hint
+        ) from None
+
+
+def _arm(default_seconds: float) -> Callable[[httpx.Request], None]:
+    def arm(request: httpx.Request) -> None:
+        limits = request.extensions.get(LIMITS_KEY)
+        if not isinstance(limits, FetchLimits):
+            limits = FetchLimits()
+            request.extensions[LIMITS_KEY] = limits
+        if limits.seconds is None:
+            limits.seconds = default_seconds
+        if limits.deadline is None:
+            limits.deadline = time.monotonic() + limits.seconds
+        _ACTIVE_DEADLINE.set(limits.deadline)
+
+    return arm
+
+
+def _guard(response: httpx.Response) -> None:
+    """Refuse an oversized body from its headers, else cap it while it streams."""
+    limits = response.request.extensions.get(LIMITS_KEY)
+    if not isinstance(limits, FetchLimits):
+        return
+    url = response.request.url
+    length = response.headers.get("content-length", "")
+    if length.strip().isdigit() and int(length) > limits.max_bytes:
+        raise limits.too_large(url)
+    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    try:
+        body = response.content  # an in-memory transport has read it already
+    except httpx.ResponseNotRead:
+        pass
+    else:
+        if len(body) > limits.max_bytes:
+            raise limits.too_large(url)
+        return
+    if encoding not in ("", "identity", "gzip", "x-gzip", "deflate"):
+        raise NetworkError(
+            f"{_host(url)} answered with Content-Encoding {encoding!r}, which agentctl did "
+            "not ask for and does not decode",
+            hint="the server or a proxy ignores `Accept-Encoding: identity`",
+        )
+    if encoding not in ("", "identity"):
+        # Decoded here, with the cap, instead of by httpx after the fact.
+        del response.headers["content-encoding"]
+    response.stream = _CappedStream(response.stream, limits, url, decode=encoding)
+
+
+class _CappedStream(httpx.SyncByteStream):
+    """A response body that stops at its cap and its deadline, decoding gzip/deflate itself
+    so the cap counts what would be buffered, not what crossed the wire."""
+
+    def __init__(self, inner: Any, limits: FetchLimits, url: Any, decode: str) -> None:
+        self._inner = inner
+        self._limits = limits
+        self._url = url
+        # wbits 47: a gzip or a zlib header, detected (the two forms servers send).
+        self._decoder = None if decode in ("", "identity") else zlib.decompressobj(47)
+
+    def __iter__(self) -> Iterator[bytes]:
+        seen = 0
+        cap = self._limits.max_bytes
+        for raw in self._inner:
+            if self._limits.expired():
+                raise self._limits.too_slow(self._url)
+            chunk = raw
+            if self._decoder is not None:
+                try:
+                    chunk = self._decoder.decompress(raw, cap + 1 - seen)
+                except zlib.error:
+                    raise NetworkError(
+                        f"the {self._limits.what} from {_host(self._url)} is not valid "
+                        "compressed data",
+                        hint="the server or a proxy garbles its Content-Encoding",
+                    ) from None
+            seen += len(chunk)
+            if seen > cap:
+                raise self._limits.too_large(self._url)
+            yield chunk
+
+    def close(self) -> None:
+        close = getattr(self._inner, "close", None)
+        if close is not None:
+            close()
+
+
+def _remaining(timeout: float | None) -> float | None:
+    """`timeout` shortened to what is left of the active fetch's deadline."""
+    deadline = _ACTIVE_DEADLINE.get()
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise httpcore.ReadTimeout("the fetch's deadline passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A socket stream whose every read and write waits at most until the fetch's deadline."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _remaining(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _remaining(timeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        return _DeadlineStream(
+            self._inner.start_tls(ssl_context, server_hostname, _remaining(timeout))
+        )
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    def __init__(self) -> None:
+        self._inner = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        stream = self._inner.connect_tcp(
+            host, port, _remaining(timeout), local_address, socket_options
+        )
+        return _DeadlineStream(stream)
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
+        return _DeadlineStream(
+            self._inner.connect_unix_socket(path, _remaining(timeout), socket_options)
+        )
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+# httpcore's exceptions as httpx's, most specific first (what httpx.HTTPTransport does).
+_EXCEPTIONS: tuple[tuple[type[Exception], type[Exception]], ...] = (
+    (httpcore.ConnectTimeout, httpx.ConnectTimeout),
+    (httpcore.ReadTimeout, httpx.ReadTimeout),
+    (httpcore.WriteTimeout, httpx.WriteTimeout),
+    (httpcore.PoolTimeout, httpx.PoolTimeout),
+    (httpcore.TimeoutException, httpx.TimeoutException),
+    (httpcore.ConnectError, httpx.ConnectError),
+    (httpcore.ReadError, httpx.ReadError),
+    (httpcore.WriteError, httpx.WriteError),
+    (httpcore.NetworkError, httpx.NetworkError),
+    (httpcore.RemoteProtocolError, httpx.RemoteProtocolError),
+    (httpcore.LocalProtocolError, httpx.LocalProtocolError),
+    (httpcore.ProxyError, httpx.ProxyError),
+    (httpcore.UnsupportedProtocol, httpx.UnsupportedProtocol),
+    (httpcore.ProtocolError, httpx.ProtocolError),
+)
+
+_CORE_ERRORS = tuple(source for source, _ in _EXCEPTIONS)
+
+
+@contextlib.contextmanager
+def _httpx_errors() -> Iterator[None]:
+    try:
+        yield
+    except _CORE_ERRORS as exc:
+        for source, target in _EXCEPTIONS:
+            if isinstance(exc, source):
+                raise target(str(exc)) from exc
+        raise  # pragma: no cover - every httpcore error above has a mapping
+
+
+class _ResponseStream(httpx.SyncByteStream):
+    def __init__(self, inner: Iterable[bytes]) -> None:
+        self._inner = inner
+
+    def __iter__(self) -> Iterator[bytes]:
+        with _httpx_errors():
+            yield from self._inner
+
+    def close(self) -> None:
+        close = getattr(self._inner, "close", None)
+        if close is not None:
+            close()
+
+
+class _NetworkTransport(httpx.BaseTransport):
+    """httpx's default transport, on httpcore's public API, with the deadline-aware backend
+    (httpx.HTTPTransport takes no network backend)."""
+
+    def __init__(self, ssl_context: ssl.SSLContext) -> None:
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=ssl_context, network_backend=_DeadlineBackend()
+        )
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        core_request = httpcore.Request(
+            method=request.method,
+            url=httpcore.URL(
+                scheme=request.url.raw_scheme,
+                host=request.url.raw_host,
+                port=request.url.port,
+                target=request.url.raw_path,
+            ),
+            headers=request.headers.raw,
+            content=request.stream,
+            extensions=request.extensions,
+        )
+        with _httpx_errors():
+            response = self._pool.handle_request(core_request)
+        return httpx.Response(
+            status_code=response.status,
+            headers=response.headers,
+            stream=_ResponseStream(cast("Iterable[bytes]", response.stream)),
+            extensions=response.extensions,
+        )
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "FETCH_DEADLINE",
+    "MAX_RESPONSE_BYTES",
+    "FetchLimits",
+    "OriginRouter",
+    "build_http_client",
+    "describe_size",
+    "network_transport",
+]

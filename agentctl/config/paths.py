@@ -50,10 +50,47 @@ def cache_dir() -> Path:
 
 
 def ensure_private_dir(path: Path) -> Path:
-    """Create `path` (and parents) readable by the owner only."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """Create `path` (and its missing parents) readable by the owner only. `mkdir(parents=True)`
+    gives the parents the umask's mode (0755, typically), so each missing one is made here;
+    parents that already exist keep theirs."""
+    missing: list[Path] = []
+    current = path
+    while not current.is_dir() and current.parent != current:
+        missing.append(current)
+        current = current.parent
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(folder, 0o700)
     os.chmod(path, 0o700)
     return path
 
 
-__all__ = ["HOME_ENV", "cache_dir", "config_dir", "config_file", "data_dir", "ensure_private_dir"]
+def write_private(path: Path, data: bytes) -> None:
+    """Write `path` atomically (a temporary file renamed over it, so a reader or a crash never
+    sees half a file), mode 0600 in a 0700 directory: agentctl's files hold secrets, tokens
+    and who-uses-which-IdP, none of which other local users should read."""
+    import tempfile
+
+    ensure_private_dir(path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+__all__ = [
+    "HOME_ENV",
+    "cache_dir",
+    "config_dir",
+    "config_file",
+    "data_dir",
+    "ensure_private_dir",
+    "write_private",
+]

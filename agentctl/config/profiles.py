@@ -12,8 +12,10 @@
     audience = "https://api.example.com"
 
 The file is rewritten whole, atomically (temp file in the same directory, fsync, rename, 0600),
-so a crash leaves either the old file or the new one. Top-level keys this module does not own
-are preserved.
+so a crash leaves either the old file or the new one. Every change goes through `update()`,
+which does the read-modify-write under an exclusive lock (`config.toml.lock`), so parallel
+commands never lose each other's changes. Top-level keys this module does not own are
+preserved.
 """
 
 from __future__ import annotations
@@ -21,13 +23,13 @@ from __future__ import annotations
 import os
 import tempfile
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from agentctl.config import paths
-from agentctl.core.transport_rules import is_secure_url
+from agentctl.core.transport_rules import has_credentials, is_secure_url, without_credentials
 from agentctl.errors import ConfigError
 
 DEFAULT_PROFILE = "local"
@@ -59,6 +61,13 @@ class Profile:
     cloud: str | None = None  # public (default), usgov, china
     blueprint_app_id: str | None = None  # an Agent ID blueprint to reuse
     public_client_id: str | None = None  # an app with public client flows (device code)
+    # What `exchange` uses when --agent/--user are not given (`agentctl agent use`; set by
+    # `demo` and by the first `register`), so `agentctl exchange --mode obo` runs as is.
+    agent: str | None = None
+    user: str | None = None
+    # Grant types the IdP offers although its metadata omits them, space-separated URIs
+    # (`agentctl profile set NAME --grant …`): capabilities come from metadata plus these.
+    grants: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # keys a newer agentctl wrote
 
     @property
@@ -121,6 +130,12 @@ def validate(profile: Profile) -> Profile:
         raise ConfigError(
             f"{where}: assertion_audience must be one of {', '.join(ASSERTION_AUDIENCES)}"
         )
+    if profile.issuer is not None and has_credentials(profile.issuer):
+        raise ConfigError(
+            f"{where}: issuer {without_credentials(profile.issuer)} embeds credentials "
+            "(user:password@)",
+            hint="remove them; the client secret goes in the secret store (--secret-stdin)",
+        )
     if profile.issuer is not None and not is_secure_url(profile.issuer):
         raise ConfigError(
             f"{where}: issuer {profile.issuer} must be https:// (plain http only for loopback)",
@@ -169,19 +184,26 @@ _FIX_HINT = "fix or delete the file, or use `agentctl profile add/remove` to rew
 def load(path: Path | None = None) -> Config:
     """The configuration; an absent file is an empty configuration. A corrupt one is a
     ConfigError naming the file and the problem (one line, exit 3)."""
+    from agentctl import files
+
     path = path or paths.config_file()
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
+    raw = files.read_bytes(
+        path,
+        what="configuration file",
+        limit=files.MAX_CONFIG_FILE,
+        error=ConfigError,
+        missing_ok=True,
+    )
+    if raw is None:
         return Config()
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
     try:
         doc = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise ConfigError(f"{path} is not UTF-8 text", hint=_FIX_HINT) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML ({exc})", hint=_FIX_HINT) from None
+    except RecursionError:  # tomllib recurses per nesting level
+        raise ConfigError(f"{path} is not valid TOML (nested too deeply)", hint=_FIX_HINT) from None
     table = doc.pop("profiles", {})
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: `profiles` must be a table", hint=_FIX_HINT)
@@ -211,6 +233,19 @@ def save(config: Config, path: Path | None = None) -> Path:
     return path
 
 
+def update(fn: Callable[[Config], Config], path: Path | None = None) -> tuple[Config, Path]:
+    """The one way to change the configuration: load, `fn`, save, all under the file's
+    exclusive lock, so two agentctl processes never lose each other's changes. `fn` returns
+    the new configuration (or raises, and nothing is written)."""
+    from agentctl.config.filelock import locked
+
+    path = path or paths.config_file()
+    with locked(path):
+        config = fn(load(path))
+        save(config, path)
+    return config, path
+
+
 def write_private(path: Path, data: bytes) -> None:
     """Atomic write, readable by the owner only: never a half-written file."""
     paths.ensure_private_dir(path.parent)
@@ -222,9 +257,24 @@ def write_private(path: Path, data: bytes) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
+        _fsync_dir(path.parent)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename itself durable (a power cut must not bring the old file back)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def get(config: Config, name: str) -> Profile:
@@ -275,6 +325,7 @@ __all__ = [
     "load",
     "remove",
     "save",
+    "update",
     "upsert",
     "validate",
     "validate_name",

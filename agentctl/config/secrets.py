@@ -6,7 +6,8 @@ key (`secret_ref`), never the value. Stores:
 - `KeyringStore`: the OS keyring. On a host without a usable backend (a headless Linux box, where
   keyring falls back to its `fail` or an empty `chainer` backend) it raises SecretError that says
   so and names the two explicit alternatives.
-- `FileStore`: a 0600 JSON file in the config dir, written atomically (`--secret-store file`).
+- `FileStore`: a 0600 JSON file in the config dir, written atomically (`--secret-store file`),
+  each change a read-modify-write under an exclusive lock (`secrets.json.lock`).
 - `EnvStore`: read-only, `AGENTCTL_SECRET_<PROFILE>` (for CI).
 
 Whatever the store, `AGENTCTL_SECRET_<PROFILE>` wins when set, so CI never needs a keyring.
@@ -149,13 +150,22 @@ class FileStore:
         self.path = path or paths.config_dir() / FILE_NAME
 
     def _read(self) -> dict[str, str]:
-        try:
-            data = json.loads(self.path.read_text("utf-8"))
-        except FileNotFoundError:
+        from agentctl import files
+
+        text = files.read_text(
+            self.path,
+            what="secrets file",
+            limit=files.MAX_CONFIG_FILE,
+            error=SecretError,
+            missing_ok=True,
+        )
+        if text is None:
             return {}
-        except (OSError, ValueError) as exc:
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested too deeply
             raise SecretError(
-                f"cannot read the secrets file {self.path} ({exc})",
+                f"cannot read the secrets file {self.path} (not JSON: {type(exc).__name__})",
                 hint="fix its permissions or delete it and store the secrets again",
             ) from None
         if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
@@ -171,16 +181,22 @@ class FileStore:
         return self._read().get(key)
 
     def set(self, key: str, value: str) -> None:
-        data = self._read()
-        data[key] = value
-        self._write(data)
+        from agentctl.config.filelock import locked
+
+        with locked(self.path):  # read-modify-write under the lock: no lost updates
+            data = self._read()
+            data[key] = value
+            self._write(data)
 
     def delete(self, key: str) -> bool:
-        data = self._read()
-        if key not in data:
-            return False
-        del data[key]
-        self._write(data)
+        from agentctl.config.filelock import locked
+
+        with locked(self.path):
+            data = self._read()
+            if key not in data:
+                return False
+            del data[key]
+            self._write(data)
         return True
 
     def describe(self, key: str) -> str:
@@ -273,7 +289,13 @@ def read_secret_input(
 ) -> str:
     """A secret from stdin (`stdin` given) or a hidden prompt; never from the command line."""
     if stdin is not None:
-        value = stdin.read().strip()
+        from agentctl import files
+
+        raw = files.read_stream(stdin, what="the secret on stdin", limit=files.MAX_SECRET_INPUT)
+        try:
+            value = raw.decode("utf-8").strip()
+        except UnicodeDecodeError:
+            raise SecretError("the secret on standard input is not UTF-8 text") from None
         if not value:
             raise SecretError("no secret on standard input", hint="pipe it in: `... < file`")
         return value

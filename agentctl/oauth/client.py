@@ -42,7 +42,8 @@ ERROR_HINTS: dict[str, str] = {
     "invalid_grant": "the grant or the token presented is invalid, expired or for another "
     "client; get a fresh one",
     "invalid_target": "the IdP will not issue a token for that resource/audience (RFC 8693)",
-    "invalid_request": "the IdP found the request malformed or inconsistent; rerun with --trace",
+    "invalid_request": "the IdP found the request malformed or inconsistent (its "
+    "error_description says what); `agentctl exchange … --trace` shows the exact request",
 }
 
 

@@ -1,6 +1,8 @@
 """Client authentication at the token (and introspection, revocation, device) endpoints.
 
 - `client_secret_basic` (RFC 6749 §2.3.1): HTTP Basic with form-urlencoded id and secret.
+  Some servers skip the decoding §2.3.1 requires, so a secret that encoding changes ('/', '+',
+  ' ', '%', ':' …) fails there with Basic; `basic_hint` says to use client_secret_post.
 - `client_secret_post`: `client_id` and `client_secret` in the form body.
 - `private_key_jwt` (RFC 7523 §2.2, OIDC Core §9): a signed assertion with `iss` = `sub` =
   client_id, `aud` = the token endpoint or the issuer (rfc7523bis prefers the issuer; servers
@@ -44,8 +46,32 @@ class ClientSecretBasic:
     method: str = "client_secret_basic"
 
     def apply(self, form: Form, headers: dict[str, str], *, endpoint: str) -> None:
-        pair = f"{quote(self.client_id, safe='')}:{quote(self.client_secret, safe='')}"
+        pair = f"{form_encode(self.client_id)}:{form_encode(self.client_secret)}"
         headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
+
+
+def form_encode(value: str) -> str:
+    """RFC 6749 §2.3.1: id and secret form-urlencoded before base64. A space goes as %20, not
+    '+': both decode the same under form decoding, and %20 also under plain percent-decoding,
+    which some servers use."""
+    return quote(value, safe="")
+
+
+def basic_encoding_matters(client_id: str, secret: str | None) -> bool:
+    """True when §2.3.1 encoding changes the id or secret: a server that does not decode Basic
+    credentials then compares something other than the secret it issued."""
+    return any(v is not None and form_encode(v) != v for v in (client_id, secret))
+
+
+def basic_hint(client_id: str) -> str:
+    """What to do when a secret with characters Basic auth percent-encodes is refused."""
+    return (
+        f"the secret of {client_id} has characters HTTP Basic percent-encodes (RFC 6749 "
+        "§2.3.1) and some servers do not decode them: use client_secret_post (`agentctl "
+        "register NAME --replace --auth-method client_secret_post` for an agent, `agentctl "
+        "profile set PROFILE --auth-method client_secret_post` for the profile's client); "
+        "or check the secret itself"
+    )
 
 
 @dataclass(frozen=True)
@@ -162,5 +188,8 @@ __all__ = [
     "Form",
     "NoClientAuth",
     "PrivateKeyJwt",
+    "basic_encoding_matters",
+    "basic_hint",
+    "form_encode",
     "make_client_auth",
 ]

@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 OIDC_SUFFIX = "/.well-known/openid-configuration"
 RFC8414_PREFIX = "/.well-known/oauth-authorization-server"
 RFC9728_PREFIX = "/.well-known/oauth-protected-resource"
+# Metadata documents are a few KB (Entra's, among the largest, ~2 KB); a larger answer is a
+# wrong URL or an attack and is refused before it is buffered.
+MAX_METADATA_BYTES = 1024 * 1024
 
 
 def _inserted(url: str, well_known: str) -> str:
@@ -37,7 +40,15 @@ def fetch_metadata(client: httpx.Client, issuer: str) -> dict[str, Any]:
     require_secure(issuer, "issuer")
     tried: list[str] = []
     for url in metadata_urls(issuer):
-        response = send(client, "GET", url, idempotent=True, headers={"Accept": "application/json"})
+        response = send(
+            client,
+            "GET",
+            url,
+            idempotent=True,
+            what="metadata",
+            max_bytes=MAX_METADATA_BYTES,
+            headers={"Accept": "application/json"},
+        )
         if response.status_code != 200:
             tried.append(f"{url} → HTTP {response.status_code}")
             continue
@@ -62,7 +73,15 @@ def fetch_protected_resource_metadata(client: httpx.Client, resource: str) -> di
     """RFC 9728 metadata of a protected resource (an MCP server, say)."""
     require_secure(resource, "resource")
     url = _inserted(resource, RFC9728_PREFIX)
-    response = send(client, "GET", url, idempotent=True, headers={"Accept": "application/json"})
+    response = send(
+        client,
+        "GET",
+        url,
+        idempotent=True,
+        what="protected resource metadata",
+        max_bytes=MAX_METADATA_BYTES,
+        headers={"Accept": "application/json"},
+    )
     if response.status_code != 200:
         raise ProviderError(
             f"{resource} publishes no protected resource metadata ({url} → HTTP "

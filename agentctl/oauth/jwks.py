@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 from agentctl.core import timefmt
 from agentctl.core.claims import strings_of
-from agentctl.core.tokens import MAX_TOKEN_BYTES, ParsedToken, loads_object
-from agentctl.errors import InputError, NetworkError
+from agentctl.core.tokens import ParsedToken, loads_object
+from agentctl.errors import AgentctlError, InputError, NetworkError
+from agentctl.files import MAX_JWKS_FILE, MAX_KEY_FILE, read_bytes, read_text
 from agentctl.oauth.transport import json_body, require_secure, send
 
 if TYPE_CHECKING:
@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 
 DEFAULT_TTL = 900.0
 MAX_KEYS = 100
+# A key set is a few dozen keys of a few KB at most; Entra's, among the largest, is ~20 KB.
+# Anything past this cap is a wrong URL or an attack, refused before it is buffered.
+MAX_JWKS_BYTES = MAX_JWKS_FILE
 
 _RSA = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512")
 _EC = {"P-256": ("ES256",), "P-384": ("ES384",), "P-521": ("ES512",), "secp256k1": ("ES256K",)}
@@ -67,9 +70,12 @@ class JwksCache:
 
     def get(self, url: str, now: float) -> dict[str, Any] | None:
         try:
-            entry = json.loads(self._file(url).read_text("utf-8"))
-        except (OSError, ValueError):
-            return None
+            text = read_text(
+                self._file(url), what="cached JWKS", limit=2 * MAX_JWKS_BYTES, missing_ok=True
+            )
+            entry = json.loads(text) if text is not None else None
+        except (AgentctlError, ValueError, RecursionError):
+            return None  # a damaged cache entry only costs a refetch
         if not isinstance(entry, dict) or entry.get("url") != url:
             return None
         fetched = entry.get("fetched_at")
@@ -79,11 +85,11 @@ class JwksCache:
         return jwks if isinstance(jwks, dict) else None
 
     def put(self, url: str, jwks: dict[str, Any], now: float) -> None:
+        from agentctl.config.paths import write_private
+
         try:
-            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-            tmp = self._file(url).with_suffix(".tmp")
-            tmp.write_text(json.dumps({"url": url, "fetched_at": now, "jwks": jwks}), "utf-8")
-            os.replace(tmp, self._file(url))
+            document = json.dumps({"url": url, "fetched_at": now, "jwks": jwks})
+            write_private(self._file(url), document.encode("utf-8"))
         except OSError:
             pass  # a read-only cache only costs a refetch next time
 
@@ -117,14 +123,20 @@ def fetch_jwks(
         cached = cache.get(url, wall)
         if cached is not None:
             return _validated(cached, url)
-    response = send(client, "GET", url, idempotent=True, headers={"Accept": "application/json"})
+    response = send(
+        client,
+        "GET",
+        url,
+        idempotent=True,
+        what="JWKS",
+        max_bytes=MAX_JWKS_BYTES,
+        headers={"Accept": "application/json"},
+    )
     if response.status_code != 200:
         raise NetworkError(
             f"{url} answered HTTP {response.status_code}, not a JWKS",
             hint="check the jwks_uri / --jwks URL",
         )
-    if len(response.content) > MAX_TOKEN_BYTES:
-        raise NetworkError(f"the JWKS at {url} is larger than {MAX_TOKEN_BYTES:,} bytes")
     doc = json_body(response, "JWKS")
     keys = _validated(doc, url)
     if cache is not None:
@@ -144,12 +156,7 @@ def remote_source(
 
 
 def file_source(path: Path) -> KeySource:
-    try:
-        text = path.read_bytes()[: MAX_TOKEN_BYTES + 1].decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read JWKS file {path}: {exc}") from None
-    if len(text) > MAX_TOKEN_BYTES:
-        raise InputError(f"JWKS file {path} is larger than {MAX_TOKEN_BYTES:,} bytes")
+    text = read_text(path, what="JWKS file", limit=MAX_JWKS_FILE)
     return KeySource(f"file {path}", _validated(loads_object(text, f"JWKS file {path}"), str(path)))
 
 
@@ -157,10 +164,7 @@ def pem_source(path: Path) -> KeySource:
     from cryptography import x509
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-    try:
-        data = path.read_bytes()[: MAX_TOKEN_BYTES + 1]
-    except OSError as exc:
-        raise InputError(f"cannot read key file {path}: {exc}") from None
+    data = read_bytes(path, what="key file", limit=MAX_KEY_FILE)
     key: Any
     try:
         if b"BEGIN CERTIFICATE" in data:
@@ -240,11 +244,7 @@ def verify(
             source.keys = source.refresh()  # rotation: the issuer may have a newer set
             jwks = _matching(source.keys, kid)
         if not jwks:
-            return failed(
-                f"no key with kid {kid!r} in {where}"
-                if kid is not None
-                else f"{where} holds no signing keys"
-            )
+            return failed(_no_key_reason(source.keys, kid, where))
         candidates = [(k, jwk_algorithms(k)) for k in jwks]
     allowed = sorted({a for _, algs in candidates for a in algs})
     if alg not in allowed:
@@ -271,11 +271,35 @@ def verify(
     return failed(error, checks={"signature": "failed"})
 
 
+def not_for_verifying(jwk: dict[str, Any]) -> str | None:
+    """Why `jwk` must not verify a signature (RFC 7517 §4.2 `use`, §4.3 `key_ops`), or None.
+    A key published for encryption is not a signing key, whatever its type allows."""
+    use = jwk.get("use")
+    if use is not None and use != "sig":
+        return f"is marked use {use!r} (not sig)"
+    ops = jwk.get("key_ops")
+    if ops is not None and (not isinstance(ops, list) or "verify" not in ops):
+        return f"has key_ops {ops!r} without verify"
+    return None
+
+
 def _matching(keys: list[dict[str, Any]], kid: str | None) -> list[dict[str, Any]]:
-    usable = [k for k in keys if k.get("use") in (None, "sig")]
+    usable = [k for k in keys if not_for_verifying(k) is None]
     if kid is None:
         return usable
     return [k for k in usable if k.get("kid") == kid]
+
+
+def _no_key_reason(keys: list[dict[str, Any]], kid: str | None, where: str) -> str:
+    named = keys if kid is None else [k for k in keys if k.get("kid") == kid]
+    reasons = sorted({r for k in named if (r := not_for_verifying(k)) is not None})
+    if kid is None:
+        if reasons:
+            return f"{where} holds no key that may verify signatures: every key {reasons[0]}"
+        return f"{where} holds no signing keys"
+    if reasons:
+        return f"the key with kid {kid!r} in {where} {reasons[0]}, so it may not verify signatures"
+    return f"no key with kid {kid!r} in {where}"
 
 
 def _check_signature(parsed: ParsedToken, key: Any, alg: str) -> str | None:
@@ -331,6 +355,7 @@ def check_claims(
 
 __all__ = [
     "DEFAULT_TTL",
+    "MAX_JWKS_BYTES",
     "JwksCache",
     "KeySource",
     "VerifyOutcome",
@@ -338,6 +363,7 @@ __all__ = [
     "fetch_jwks",
     "file_source",
     "jwk_algorithms",
+    "not_for_verifying",
     "pem_algorithms",
     "pem_source",
     "remote_source",

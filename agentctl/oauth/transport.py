@@ -11,7 +11,7 @@ import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from agentctl.core.transport_rules import is_secure_url
+from agentctl.core.transport_rules import has_credentials, is_secure_url, without_credentials
 from agentctl.errors import ConfigError, NetworkError, OAuthError
 
 if TYPE_CHECKING:
@@ -21,7 +21,12 @@ RETRY_STATUSES = frozenset({502, 503, 504})
 
 
 def require_secure(url: str, what: str = "URL") -> None:
-    """TLS everywhere; plain http only for loopback (RFC 8252 §7.3)."""
+    """TLS everywhere; plain http only for loopback (RFC 8252 §7.3); no credentials in URLs."""
+    if has_credentials(url):
+        raise ConfigError(
+            f"refusing {what} {without_credentials(url)}: it embeds credentials (user:password@)",
+            hint="remove them from the URL; agentctl takes secrets from the secret store or stdin",
+        )
     if not is_secure_url(url):
         raise ConfigError(
             f"refusing {what} {url}: plain http is accepted only for loopback addresses",
@@ -37,29 +42,39 @@ def send(
     idempotent: bool = False,
     retries: int = 2,
     backoff: float = 0.25,
+    what: str = "response",
+    max_bytes: int | None = None,
     **kwargs: Any,
 ) -> httpx.Response:
-    """Send a request; raise NetworkError for transport failures and HTTP 5xx."""
+    """Send a request; raise NetworkError for transport failures, HTTP 5xx, a body over
+    `max_bytes` (default agentctl.http.MAX_RESPONSE_BYTES) and a fetch past its deadline
+    (agentctl.http.FETCH_DEADLINE, retries included)."""
     import httpx
+
+    from agentctl.http import LIMITS_KEY, MAX_RESPONSE_BYTES, FetchLimits
 
     require_secure(url)
     host = urlsplit(url).netloc
+    limits = FetchLimits(what=what, max_bytes=max_bytes or MAX_RESPONSE_BYTES)
+    kwargs["extensions"] = {**kwargs.get("extensions", {}), LIMITS_KEY: limits}
     attempts = 1 + (retries if idempotent else 0)
     for attempt in range(attempts):
         last = attempt == attempts - 1
         try:
             response = client.request(method, url, **kwargs)
         except httpx.TimeoutException as exc:
+            if limits.expired():
+                raise limits.too_slow(url) from None
             if not last:
-                time.sleep(backoff * 2**attempt)
+                _pause(backoff * 2**attempt, limits)
                 continue
             raise NetworkError(
                 f"{host} did not answer in time ({type(exc).__name__})",
                 hint="check the IdP is reachable, or retry later",
             ) from None
         except httpx.ConnectError as exc:
-            if not last:
-                time.sleep(backoff * 2**attempt)
+            if not last and not limits.expired():
+                _pause(backoff * 2**attempt, limits)
                 continue
             raise _connect_error(host, exc) from None
         except httpx.TransportError as exc:
@@ -67,8 +82,13 @@ def send(
                 f"talking to {host} failed: {exc}", hint="check the URL and your network"
             ) from None
         if response.status_code >= 500:
-            if idempotent and not last and response.status_code in RETRY_STATUSES:
-                time.sleep(backoff * 2**attempt)
+            if (
+                idempotent
+                and not last
+                and response.status_code in RETRY_STATUSES
+                and not limits.expired()
+            ):
+                _pause(backoff * 2**attempt, limits)
                 continue
             raise NetworkError(
                 f"{host} answered HTTP {response.status_code} (a server error) for {url}",
@@ -77,6 +97,13 @@ def send(
             )
         return response
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _pause(seconds: float, limits: Any) -> None:
+    """Back off before a retry, but never past the fetch's deadline."""
+    if limits.deadline is not None:
+        seconds = min(seconds, max(0.0, limits.deadline - time.monotonic()))
+    time.sleep(seconds)
 
 
 def _connect_error(host: str, exc: Exception) -> NetworkError:

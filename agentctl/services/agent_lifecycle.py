@@ -32,19 +32,32 @@ from agentctl.services.register import (
     registration_of,
 )
 
+FEDERATED = "federated_token_file"  # agentctl.providers.entra.credentials.FEDERATED_METHOD
+
 if TYPE_CHECKING:
     import httpx
 
     from agentctl.config.resolve import Settings
+    from agentctl.config.statedb import Claim
     from agentctl.providers.base import IdentityProvider
 
 
-def list_registered(settings: Settings) -> Result:
-    rows = [r.to_dict() for r in store.list_agents(settings)]
-    return Result(
-        command=("agent", "list"),
-        data={"profile": settings.name.value, "kind": settings.kind.value, "agents": rows},
-    )
+def list_registered(
+    settings: Settings, *, limit: int | None = None, after: str | None = None
+) -> Result:
+    """The profile's agents; with `limit` or `after`, one page and `next_after` (the name the
+    next page starts after, or None on the last page)."""
+    records = store.list_agents(settings, limit=None if limit is None else limit + 1, after=after)
+    more = limit is not None and len(records) > limit
+    rows = [r.to_dict() for r in records[:limit]]
+    data: dict[str, Any] = {
+        "profile": settings.name.value,
+        "kind": settings.kind.value,
+        "agents": rows,
+    }
+    if limit is not None or after is not None:
+        data["next_after"] = rows[-1]["name"] if more and rows else None
+    return Result(command=("agent", "list"), data=data)
 
 
 def show_agent(settings: Settings, name: str, *, http: httpx.Client | None = None) -> Result:
@@ -60,7 +73,8 @@ def show_agent(settings: Settings, name: str, *, http: httpx.Client | None = Non
         credential.update(present=False, problem=exc.message, hint=exc.hint)
     else:
         credential.update(
-            present=bool(cred.secret or cred.private_key_pem),
+            # A federated credential is a token file's path: nothing secret to be present.
+            present=bool(cred.secret or cred.private_key_pem or cred.method == FEDERATED),
             method=cred.method,
             key_id=cred.key_id,
             rfc7592_token=token is not None,
@@ -86,10 +100,26 @@ def rotate_agent(
     show_secret: bool = False,
     make_provider: ProviderFor = provider_for,
 ) -> Result:
-    """A new secret or key at the IdP, then in the store."""
+    """A new secret or key at the IdP, then in the store, with the agent claimed throughout
+    (a parallel rotate waits; the IdP and the store never disagree)."""
     record = store.find_record(settings, name)
     if record is None:
         raise store.unknown_agent(name, settings.name.value)
+    with store.claim_agent(settings, record.name) as claim:
+        record = store.claimed_record(claim)
+        if record is None:  # deleted while this command waited
+            raise store.unknown_agent(name, settings.name.value)
+        return _rotate_claimed(settings, http, record, claim, show_secret, make_provider)
+
+
+def _rotate_claimed(
+    settings: Settings,
+    http: httpx.Client,
+    record: store.AgentRecord,
+    claim: Claim,
+    show_secret: bool,
+    make_provider: ProviderFor,
+) -> Result:
     cred, token = store.load_agent_secrets(settings, record.name)
     provider = make_provider(settings, http)
     requests: list[dict[str, Any]] = []
@@ -107,14 +137,18 @@ def rotate_agent(
         except _NotRotated as exc:
             if exc.registration_access_token and exc.registration_access_token != token:
                 store.save_agent(
-                    settings, record, cred, registration_access_token=exc.registration_access_token
+                    settings,
+                    record,
+                    cred,
+                    registration_access_token=exc.registration_access_token,
+                    claim=claim,
                 )
             raise
         if jwk is not None:
             record = replace(record, extra={**record.extra, "public_jwk": jwk})
     try:
         record = store.save_agent(
-            settings, record, new_cred, registration_access_token=new_token or token
+            settings, record, new_cred, registration_access_token=new_token or token, claim=claim
         )
     except AgentctlError as exc:
         exc.hint = (
@@ -147,6 +181,13 @@ def _rotate_entra(
 ) -> tuple[Credential, store.AgentRecord, list[dict[str, Any]]]:
     entra = entra_provider(provider)
     extra = record.extra
+    if cred.method == FEDERATED:
+        raise UnsupportedError(
+            f"agent {record.name}'s blueprint authenticates with a federated credential: "
+            "there is no secret to rotate (the token's issuer rotates the token)",
+            hint="change the blueprint's federated identity credential in Entra if its issuer "
+            "or subject changed",
+        )
     target = str(extra.get("object_id") or "")
     if extra.get("entra_kind") == "agent-identity":
         blueprint = extra.get("blueprint")
@@ -238,22 +279,85 @@ def delete_agent(
     local_only: bool = False,
     make_provider: ProviderFor = provider_for,
 ) -> Result:
-    """Delete at the IdP, then forget locally. `local_only`: only forget (the IdP keeps it)."""
-    record = store.find_record(settings, name)
+    """Delete at the IdP, then forget locally. `local_only`: only forget (the IdP keeps it).
+    The agent is claimed throughout: a parallel delete waits, then finds nothing."""
+    try:
+        record = store.find_record(settings, name)
+    except store.DamagedAgentError as exc:
+        record = store.salvaged_record(settings, exc.row)
     if record is None:
         raise store.unknown_agent(name, settings.name.value)
+    with store.claim_agent(settings, record.name) as claim:
+        damaged = False
+        try:
+            record = store.claimed_record(claim)
+        except store.DamagedAgentError as exc:
+            # The hint for a damaged entry is `agent delete NAME`: it must work on one.
+            record, damaged = store.salvaged_record(settings, exc.row), True
+        if record is None:
+            raise store.unknown_agent(name, settings.name.value)
+        if damaged:
+            return _delete_damaged(settings, http, record, claim, local_only, make_provider)
+        return _delete_claimed(settings, http, record, claim, local_only, make_provider)
+
+
+def _delete_damaged(
+    settings: Settings,
+    http: httpx.Client,
+    record: store.AgentRecord,
+    claim: Claim,
+    local_only: bool,
+    make_provider: ProviderFor,
+) -> Result:
+    """A damaged entry: delete its client at the IdP when the client id survived and the IdP
+    lets agentctl, else say what is left there; forget it here either way."""
+    from agentctl.errors import AgentctlError
+
+    removed: list[str] = []
+    warnings = [f"agent {record.name}'s stored record was damaged"]
+    if not record.client_id:
+        warnings.append("its client id is lost: find and delete the client in the IdP")
+    elif local_only:
+        warnings.append(f"{record.client_id} is still registered at the IdP")
+    else:
+        try:
+            removed = delete_at_idp(settings, make_provider(settings, http), record, old_token=None)
+        except AgentctlError as exc:
+            warnings.append(f"{record.client_id} was not deleted at the IdP: {exc.message}")
+    store.forget_agent(settings, record.name, claim=claim)
+    return Result(
+        command=("agent", "delete"),
+        data={
+            "action": "deleted",
+            "agent": record.to_dict(),
+            "deleted_at_idp": removed,
+            "forgotten": True,
+        },
+        warnings=warnings,
+    )
+
+
+def _delete_claimed(
+    settings: Settings,
+    http: httpx.Client,
+    record: store.AgentRecord,
+    claim: Claim,
+    local_only: bool,
+    make_provider: ProviderFor,
+) -> Result:
     removed: list[str] = []
     warnings: list[str] = []
     if local_only:
         warnings.append(f"{record.client_id} is still registered at the IdP")
     else:
+        cred: Credential | None
         try:
-            _, token = store.load_agent_secrets(settings, record.name)
+            cred, token = store.load_agent_secrets(settings, record.name)
         except SecretError:
-            token = None
+            cred, token = None, None
         provider = make_provider(settings, http)
-        removed = delete_at_idp(settings, provider, record, old_token=token)
-    store.forget_agent(settings, record.name)
+        removed = delete_at_idp(settings, provider, record, old_token=token, credential=cred)
+    store.forget_agent(settings, record.name, claim=claim)
     return Result(
         command=("agent", "delete"),
         data={

@@ -90,29 +90,32 @@ def load_example(name: str) -> str:
 
 def read_token_text(arg: str, stdin: IO[Any] | None = None) -> str:
     """TOKEN itself, `-` for stdin, or `@FILE`; never more than the size cap."""
+    from agentctl import files
+
     limit = tokens.MAX_TOKEN_BYTES
     if arg == "-":
         stream: Any = stdin if stdin is not None else sys.stdin
-        source = getattr(stream, "buffer", stream)
-        data = source.read(limit + 1)
+        if stream is None:
+            raise InputError("standard input is closed; nothing to read the token from")
+        data = files.read_stream(stream, what="standard input", limit=limit)
         return _decode(data, "standard input", limit)
     if arg.startswith("@") and len(arg) > 1:
         path = Path(arg[1:]).expanduser()
-        try:
-            with path.open("rb") as handle:
-                data = handle.read(limit + 1)
-        except OSError as exc:
-            raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+        data = files.read_bytes(path, what="token file", limit=limit)
         return _decode(data, str(path), limit)
     return arg
 
 
+def _too_large(where: str, limit: int) -> InputError:
+    return InputError(
+        f"{where} holds more than {limit:,} bytes; that is not a token",
+        hint="pass the token itself, not a whole log file",
+    )
+
+
 def _decode(data: str | bytes, where: str, limit: int) -> str:
     if len(data) > limit:
-        raise InputError(
-            f"{where} holds more than {limit:,} bytes; that is not a token",
-            hint="pass the token itself, not a whole log file",
-        )
+        raise _too_large(where, limit)
     if isinstance(data, str):
         return data
     try:
@@ -192,6 +195,7 @@ def inspect_token(
             "checks": {},
         }
         return Result(command=COMMAND, data=data)
+    outcome = _with_chain_check(outcome, parsed.payload or {})
     data["verification"] = outcome.to_dict()
     if outcome.status != "verified":
         error = VerificationError(
@@ -201,6 +205,22 @@ def inspect_token(
             command=COMMAND, data=data, exit_code=ExitCode.VERIFY, errors=[error.to_item()]
         )
     return Result(command=COMMAND, data=data)
+
+
+def _with_chain_check(outcome: VerifyOutcome, payload: dict[str, Any]) -> VerifyOutcome:
+    """A good signature does not make a delegation loop, or a chain deeper than any IdP should
+    mint, acceptable: agentctl's IdP refuses to issue either, so verification fails on them."""
+    from dataclasses import replace
+
+    from agentctl.core.chain import chain_problem, parse_chain
+
+    if outcome.status != "verified":
+        return outcome
+    problem = chain_problem(parse_chain(payload))
+    checks = {**outcome.checks, "act_chain": problem or "ok"}
+    if problem is None:
+        return replace(outcome, checks=checks)
+    return replace(outcome, status="failed", reason=problem, checks=checks)
 
 
 def _verify_hint(reason: str) -> str | None:

@@ -13,7 +13,7 @@ from typing import Any
 from agentctl.config import profiles, secrets
 from agentctl.config.profiles import Profile
 from agentctl.config.resolve import resolve_profile_name, resolve_settings
-from agentctl.errors import InputError, SecretError, UsageError
+from agentctl.errors import SecretError, UsageError
 from agentctl.oauth.keys import public_jwk_of
 from agentctl.output.result import Result
 
@@ -40,10 +40,13 @@ def add_profile(
         if secret:
             raise UsageError("private_key_jwt uses --private-key FILE, not a client secret")
         if private_key_file:
-            try:
-                pem = Path(private_key_file).expanduser().read_text("utf-8")
-            except OSError as exc:
-                raise InputError(f"cannot read {private_key_file}: {exc.strerror}") from None
+            from agentctl import files
+
+            pem = files.read_text(
+                Path(private_key_file).expanduser(),
+                what="private key file",
+                limit=files.MAX_KEY_FILE,
+            )
             jwk = public_jwk_of(pem, "ES256" if "EC PRIVATE" in pem else "RS256")
             profile = dc_replace(profile, key_id=profile.key_id or str(jwk["kid"]))
             profile, stored = _store(profile, pem, "private-key")
@@ -64,10 +67,15 @@ def add_profile(
                 else "--secret-stdin"
             )
         )
-    config = profiles.upsert(config, profile, replace_existing=replace)
-    if use:
-        config.active = profile.name
-    path = profiles.save(config)
+
+    def change(current: profiles.Config) -> profiles.Config:
+        # Checked again under the lock: a parallel `profile add` of the same name may have won.
+        updated = profiles.upsert(current, profile, replace_existing=replace)
+        if use:
+            updated.active = profile.name
+        return updated
+
+    config, path = profiles.update(change)
     return Result(
         command=("profile", "add"),
         data={
@@ -152,15 +160,79 @@ def show_profile(profile_flag: str | None) -> Result:
                 secret.update(present=True, source=found.source, where=found.where)
     return Result(
         command=("profile", "show"),
-        data={"profile": name, "settings": settings.to_dict(), "secret": secret},
+        data={
+            "profile": name,
+            "settings": settings.to_dict(),
+            "secret": secret,
+            "grants": (settings.profile.grants or "").split(),
+        },
+    )
+
+
+def set_profile(
+    name: str,
+    *,
+    grants: tuple[str, ...] = (),
+    clear_grants: bool = False,
+    auth_method: str | None = None,
+) -> Result:
+    """Change settings of an existing profile in place (under the configuration's lock):
+    pin grant types its IdP's metadata omits, or switch the client's auth method."""
+    from agentctl.core.capabilities import GRANT_ALIASES, grant_type
+
+    pinned: list[str] = []
+    for given in grants:
+        uri = grant_type(given)
+        if uri is None:
+            raise UsageError(
+                f"unknown grant {given!r} to pin",
+                hint=f"use one of {', '.join(sorted(GRANT_ALIASES))} (or their URIs)",
+            )
+        pinned.append(uri)
+    if not (pinned or clear_grants or auth_method):
+        raise UsageError(
+            "nothing to set", hint="pass --grant GRANT (repeat), --clear-grants or --auth-method"
+        )
+    changed: list[Profile] = []
+
+    def change(config: profiles.Config) -> profiles.Config:
+        if name not in config.profiles:
+            profiles.get(config, name)  # unknown: fails naming the known ones
+            raise UsageError(
+                f"profile {name!r} is the built-in embedded IdP; it has nothing to set",
+                hint="add a profile with `agentctl profile add`",
+            )
+        current = config.profiles[name]
+        now = [] if clear_grants else (current.grants or "").split()
+        values: dict[str, Any] = {"grants": " ".join(dict.fromkeys([*now, *pinned])) or None}
+        if auth_method is not None:
+            values["auth_method"] = auth_method
+        updated = dc_replace(current, **values)
+        changed.append(updated)
+        return profiles.upsert(config, updated, replace_existing=True)
+
+    _, path = profiles.update(change)
+    profile = changed[-1]
+    return Result(
+        command=("profile", "set"),
+        data={
+            "action": "updated",
+            "profile": name,
+            "active": False,
+            "config_file": str(path),
+            "settings": profile.to_toml(),
+            "grants": (profile.grants or "").split(),
+        },
     )
 
 
 def use_profile(name: str) -> Result:
-    config = profiles.load()
-    profiles.get(config, name)  # unknown names fail with the list of known ones
-    config.active = name
-    path = profiles.save(config)
+    def change(config: profiles.Config) -> profiles.Config:
+        profiles.get(config, name)  # unknown names fail with the list of known ones
+        config.active = name
+        return config
+
+    _, path = profiles.update(change)
     return Result(
         command=("profile", "use"),
         data={"action": "activated", "profile": name, "active": True, "config_file": str(path)},
@@ -168,9 +240,16 @@ def use_profile(name: str) -> Result:
 
 
 def remove_profile(name: str, *, keep_secret: bool = False) -> Result:
-    config = profiles.load()
-    profile = profiles.get(config, name)
-    config = profiles.remove(config, name)
+    removed: list[Profile] = []
+
+    def change(config: profiles.Config) -> profiles.Config:
+        removed.append(profiles.get(config, name))
+        return profiles.remove(config, name)
+
+    # The profile goes first (under the lock), its secrets after: a profile never names a
+    # secret that is gone.
+    _, path = profiles.update(change)
+    profile = removed[0]
     warnings: list[str] = []
     deleted: list[str] = []
     if not keep_secret and profile.secret_store != "env":  # noqa: S105 - a store name
@@ -182,7 +261,6 @@ def remove_profile(name: str, *, keep_secret: bool = False) -> Result:
                     deleted.append(store.describe(key))
         except SecretError as exc:
             warnings.append(f"its secret was not removed: {exc.message}")
-    path = profiles.save(config)
     return Result(
         command=("profile", "remove"),
         data={
@@ -196,4 +274,11 @@ def remove_profile(name: str, *, keep_secret: bool = False) -> Result:
     )
 
 
-__all__ = ["add_profile", "list_profiles", "remove_profile", "show_profile", "use_profile"]
+__all__ = [
+    "add_profile",
+    "list_profiles",
+    "remove_profile",
+    "set_profile",
+    "show_profile",
+    "use_profile",
+]

@@ -127,3 +127,62 @@ def self_signed(tmp: Path) -> tuple[ssl.SSLContext, Path]:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert_path, key_path)
     return ctx, cert_path
+
+
+@dataclass
+class RawServer:
+    """A server speaking raw bytes: `sent` counts what it managed to write."""
+
+    url: str
+    sent: list[int] = field(default_factory=lambda: [0])
+
+
+@contextmanager
+def raw_server(script: Callable[[Callable[[bytes], None]], None]) -> Iterator[RawServer]:
+    """Each connection: read the request head, then run `script(write)`; `write` counts the
+    bytes it sends and stops the script (an OSError) once the client has hung up."""
+    import socket
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.1)
+    server = RawServer(f"http://127.0.0.1:{listener.getsockname()[1]}")
+    stop = threading.Event()
+
+    def handle(conn: socket.socket) -> None:
+        with conn:
+            conn.settimeout(5)
+            head = b""
+            with suppress(OSError):
+                while b"\r\n\r\n" not in head:
+                    chunk = conn.recv(4096)
+                    if not chunk:
+                        return
+                    head += chunk
+
+            def write(data: bytes) -> None:
+                if stop.is_set():
+                    raise OSError("server stopping")
+                conn.sendall(data)
+                server.sent[0] += len(data)
+
+            with suppress(OSError):
+                script(write)
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=handle, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        stop.set()
+        listener.close()
+        thread.join(2)

@@ -54,14 +54,16 @@ def test_embedded_profile_keeps_everything_in_a_private_data_file() -> None:
     settings = resolve_settings()  # nothing configured: the embedded IdP
     assert agents.uses_embedded_store(settings)
     saved = agents.save_agent(settings, _record(), Credential("cid-1", secret=SECRET))
-    path = paths.data_dir() / "agents.json"
+    path = paths.data_dir() / "agentctl.sqlite3"
     assert _mode(path) == 0o600
+    assert _mode(path.parent) == 0o700
     assert str(path) in saved.secret_location
     assert saved.profile == "local"
     record, cred = agents.load_agent(settings, "bot")
     assert (record.client_id, cred.secret) == ("cid-1", SECRET)
     assert agents.load_agent(settings, "cid-1")[0].name == "bot"  # by client id too
     assert not (paths.config_dir() / "agents.json").exists()
+    assert not (paths.data_dir() / "agents.json").exists()
 
 
 def test_other_profiles_keep_the_secret_in_the_store_and_only_ids_in_the_index(
@@ -74,10 +76,13 @@ def test_other_profiles_keep_the_secret_in_the_store_and_only_ids_in_the_index(
         Credential("cid-1", secret=SECRET),
         registration_access_token="rat-123",
     )
-    index = paths.config_dir() / "agents.json"
+    index = paths.data_dir() / "agentctl.sqlite3"
     assert _mode(index) == 0o600
-    assert SECRET not in index.read_text()
-    assert "rat-123" not in index.read_text()
+    stored_bytes = b"".join(
+        f.read_bytes() for f in index.parent.iterdir() if f.name.startswith(index.name)
+    )
+    assert SECRET.encode() not in stored_bytes
+    assert b"rat-123" not in stored_bytes
     assert "OS keyring" in saved.secret_location
     stored = json.loads(memory_keyring.items[("agentctl", "corp/agent/bot")])
     assert stored["secret"] == SECRET
@@ -110,16 +115,27 @@ def test_no_usable_keyring_is_a_clear_error_and_nothing_is_written() -> None:
         agents.save_agent(settings, _record(), Credential("cid-1", secret=SECRET))
     assert "no usable OS keyring" in err.value.message
     assert "--secret-store file" in (err.value.hint or "")
-    assert not (paths.config_dir() / "agents.json").exists()
+    assert agents.list_agents(settings) == []
 
 
 def test_a_failed_index_write_takes_the_stored_secret_back(memory_keyring: MemoryKeyring) -> None:
     settings = _profile("corp")
-    # A directory where the index file should be: it can be neither read nor replaced.
-    (paths.config_dir() / "agents.json").mkdir(parents=True)
-    with pytest.raises(ConfigError, match="cannot read the agent index"):
-        agents.save_agent(settings, _record(), Credential("cid-1", secret=SECRET))
+    with agents.claim_agent(settings, "bot") as claim:
+        # Another command took the agent over meanwhile: the row must not be written.
+        with claim.db.write() as db:
+            db.execute("UPDATE agents SET claim_owner = 'someone-else'")
+        with pytest.raises(ConfigError, match="taken over"):
+            agents.save_agent(settings, _record(), Credential("cid-1", secret=SECRET), claim=claim)
     assert ("agentctl", "corp/agent/bot") not in memory_keyring.items
+    assert agents.list_agents(settings) == []
+
+
+def test_an_unusable_agent_database_is_a_config_error_naming_it() -> None:
+    settings = _profile("corp")
+    (paths.data_dir() / "agentctl.sqlite3").mkdir(parents=True)  # a directory, not a database
+    with pytest.raises(ConfigError, match="agentctl's state database") as err:
+        agents.save_agent(settings, _record(), Credential("cid-1", secret=SECRET))
+    assert "not a regular file" in err.value.message
 
 
 def test_unknown_agent_says_how_to_create_it() -> None:
