@@ -33,10 +33,14 @@ ADVICE: dict[int, Advice] = {
     for a in (
         Advice(
             82001,
-            "Entra does not implement the RFC 8693 token-exchange grant for agents",
-            "use the Agent ID legs: client_credentials as the blueprint with "
-            "fmi_path=<agent identity appId>, then client_credentials (agent) or jwt-bearer with "
-            "requested_token_use=on_behalf_of (obo) with that token as client_assertion",
+            "an agentic app (blueprint or agent identity) asked for an app-only token outside "
+            "the documented Agent ID legs, or for a resource that refuses agentic app-only "
+            "tokens",
+            "a blueprint signs only for leg 1 (scope api://AzureADTokenExchange/.default with "
+            "fmi_path) and for Graph; call the resource as the agent identity "
+            "(`agentctl exchange --mode agent --agent NAME`), and if the resource refuses "
+            "agents app-only (some Microsoft 365 APIs, Bot Framework) use --mode obo or an "
+            "agent user",
         ),
         Advice(
             50013,
@@ -76,6 +80,12 @@ ADVICE: dict[int, Advice] = {
             "the client secret is wrong (often the secret's id was sent instead of its value; "
             "agent identities have no secrets at all)",
             "rotate the credential (`agentctl register … rotate`) and store the new secret value",
+        ),
+        Advice(
+            7000112,
+            "the application (or agent identity) is disabled (accountEnabled false)",
+            "for an agent identity: `agentctl agent enable NAME`; for an app, enable its "
+            "service principal in Entra",
         ),
         Advice(
             7000222,
@@ -145,8 +155,10 @@ ADVICE: dict[int, Advice] = {
         ),
         Advice(
             70003,
-            "the grant type is not supported for this client",
-            "use the grant the mode needs (`agentctl choose`)",
+            "the grant type is not supported for this client (Entra does not implement the "
+            "RFC 8693 token-exchange grant)",
+            "for on-behalf-of use `agentctl exchange --mode obo` (jwt-bearer with "
+            "requested_token_use=on_behalf_of); for an agent identity, the Agent ID legs",
         ),
         Advice(
             70016,
@@ -195,16 +207,30 @@ def aadsts_codes(error: Mapping[str, Any]) -> list[int]:
     return []
 
 
-def advice_for(error: Mapping[str, Any]) -> Advice | None:
+# Some public notes report 82001 for an RFC 8693 attempt by an agentic app, too.
+_RFC8693_BY_AGENT = Advice(
+    82001,
+    "an agentic app sent the RFC 8693 token-exchange grant, which Entra does not implement",
+    "use the Agent ID legs: client_credentials as the blueprint with fmi_path=<agent identity "
+    "appId>, then client_credentials (agent) or jwt-bearer with requested_token_use="
+    "on_behalf_of (obo) with that token as client_assertion",
+)
+
+
+def advice_for(error: Mapping[str, Any], *, grant_type: str | None = None) -> Advice | None:
+    """The advice for the first known code; `grant_type` (what was sent) picks between the
+    82001 cases."""
     for code in aadsts_codes(error):
+        if code == 82001 and grant_type and grant_type.endswith(":token-exchange"):
+            return _RFC8693_BY_AGENT
         if code in ADVICE:
             return ADVICE[code]
     return None
 
 
-def hint_for(error: Mapping[str, Any]) -> str | None:
+def hint_for(error: Mapping[str, Any], *, grant_type: str | None = None) -> str | None:
     """A one-line next step for an Entra error response, or the error page for unknown codes."""
-    advice = advice_for(error)
+    advice = advice_for(error, grant_type=grant_type)
     if advice is not None:
         return advice.hint
     codes = aadsts_codes(error)

@@ -78,7 +78,18 @@ def _same(a: str | None, b: str | None) -> bool:
 
 
 def _idtyp(payload: Mapping[str, Any], want: str) -> Check:
+    """`idtyp` is an optional claim: app-only tokens carry it by default, user tokens only
+    when the resource opts in (`include_user_token`; Graph's do). So for a user token an
+    absent `idtyp` is fine; a present one must say `user`."""
     got = payload.get("idtyp")
+    if want == "user":
+        return Check(
+            "idtyp is user or absent (optional in user tokens)",
+            got in (None, "user"),
+            "user, or absent",
+            _show(got),
+            REF_CLAIMS,
+        )
     return Check(f"idtyp is {want}", got == want, want, _show(got), REF_CLAIMS)
 
 
@@ -118,11 +129,13 @@ def _facet(payload: Mapping[str, Any], claim: str, value: int, present: bool, wh
 
 def _perms(payload: Mapping[str, Any], kind: str) -> Check:
     if kind == "roles":
-        ok = "scp" not in payload
+        # App-only agent tokens carry `scp` empty or "/" (Agent ID token claims); `roles` only
+        # when app roles were assigned.
+        ok = payload.get("scp") in (None, "", "/")
         return Check(
-            "application permissions (roles, no scp)",
+            "application permissions (roles; scp absent, empty or /)",
             ok,
-            "roles; no scp",
+            "roles; scp absent, empty or /",
             f"roles={_show(payload.get('roles'))}; scp={_show(payload.get('scp'))}",
             REF_CLAIMS,
         )

@@ -41,7 +41,14 @@ def _oidc(settings: ProviderSettings, http: httpx.Client) -> IdentityProvider:
             hint="`agentctl profile add NAME --kind oidc --issuer URL`",
         )
     audience = "issuer" if settings.assertion_audience == "issuer" else "token_endpoint"
-    return OidcProvider.discover(http, settings.issuer, assertion_audience=audience)
+    grants = dict(settings.options).get("grants", ())
+    return OidcProvider.discover(
+        http,
+        settings.issuer,
+        assertion_audience=audience,
+        pinned_grants=tuple(grants),
+        profile=settings.profile,
+    )
 
 
 def _local(settings: ProviderSettings, http: httpx.Client) -> IdentityProvider:
@@ -95,6 +102,9 @@ def provider_settings(settings: Settings) -> ProviderSettings:
     options: tuple[tuple[str, Any], ...] = ()
     if settings.kind.value == "entra":
         options = tuple(_entra_options(settings).items())
+    elif settings.profile.grants:
+        # Pinned by `agentctl profile set NAME --grant …` (the metadata under-advertises).
+        options = (("grants", tuple(settings.profile.grants.split())),)
     return ProviderSettings(
         issuer=settings.issuer.value,
         assertion_audience=settings.assertion_audience.value,
@@ -131,6 +141,10 @@ def _entra_options(settings: Settings) -> dict[str, Any]:
     if profile.blueprint_app_id:
         found = secrets.lookup(name, store=store, ref=None, what=ENTRA_BLUEPRINT_SECRET)
         options["blueprint_secret"] = found.value if found else None
+    import os
+
+    # How long Graph calls wait for new objects to propagate (read at call time; issue 15).
+    options["propagation_window"] = os.environ.get("AGENTCTL_ENTRA_PROPAGATION_WINDOW") or None
     return {k: v for k, v in options.items() if v is not None}
 
 

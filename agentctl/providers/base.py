@@ -88,7 +88,10 @@ class AgentSpec:
     audiences: tuple[str, ...] = ()
     scopes: tuple[str, ...] = ()
     may_act_for: tuple[str, ...] = ()  # users it may act for (IdPs that can record it)
+    # audiences of user tokens it may exchange from besides its own (the embedded IdP)
+    subject_audiences: tuple[str, ...] = ()
     grant_types: tuple[str, ...] = ("client_credentials",)
+    redirect_uris: tuple[str, ...] = ()  # RFC 7591 redirect_uris (servers that demand one)
 
     @property
     def method(self) -> str:

@@ -12,7 +12,8 @@ client for a URL. What differs is administration:
   (`sub_profile: ai_agent`, `sponsor`, `description`, `may_act_for`, `allowed_audiences`) and
   managed by RFC 7592 with the registration access token.
 
-`user_tokens` uses the loopback-only admin sign-in route (`POST <issuer>/admin/user-token`).
+`user_tokens` uses the admin sign-in route (`POST <issuer>/admin/user-token`): loopback only,
+on only when the server allows it, with the admin credential from the IdP's data dir.
 """
 
 from __future__ import annotations
@@ -144,16 +145,39 @@ class LocalProvider(OidcProvider):
             form["resource"] = list(resource)
         if may_act:
             form["may_act"] = may_act
-        response = send(self._http, "POST", url, data=form, headers={"Accept": "application/json"})
+        headers = {"Accept": "application/json", "Authorization": f"Bearer {self._admin_token()}"}
+        response = send(self._http, "POST", url, data=form, headers=headers)
         if response.status_code >= 400:
             raise_for_oauth_error(
-                response, hint="check the user name and password (`agentctl idp users list`)"
+                response,
+                hint=(
+                    "start the IdP with `agentctl idp serve --admin-signin` on this machine"
+                    if response.status_code in (401, 403)
+                    else "check the user name and password (`agentctl idp users list`)"
+                ),
             )
         return TokenSet.from_response(
             json_body(response, "sign-in response"),
             grant_type="urn:agentctl:grant-type:admin-user-token",
             endpoint=url,
         )
+
+    def _admin_token(self) -> str:
+        """The admin sign-in credential from the IdP's data dir (in-process: created if
+        missing; a served IdP on this machine: the file `idp serve --admin-signin` made)."""
+        if self.in_process:
+            return self.service.admin_token()
+        from agentctl.idp import admin
+        from agentctl.idp.store import default_db_path
+
+        path = default_db_path().with_suffix(".admin-token")
+        token = admin.read_token(path)
+        if token is None:
+            raise UsageError(
+                f"signing a user in needs the IdP's admin credential ({path}), which is missing",
+                hint="run `agentctl idp serve --admin-signin` on this machine, as this user",
+            )
+        return token
 
     # -- agents ---------------------------------------------------------------------------
 
@@ -175,6 +199,8 @@ class LocalProvider(OidcProvider):
         body["may_act_for"] = list(spec.may_act_for or ("*",))
         if spec.audiences:
             body["allowed_audiences"] = list(spec.audiences)
+        if spec.subject_audiences:
+            body["subject_audiences"] = list(spec.subject_audiences)
         return body
 
     def register_agent(
@@ -206,6 +232,7 @@ class LocalProvider(OidcProvider):
                 allowed_audiences=spec.audiences,
                 allowed_scopes=spec.scopes or DEFAULT_AGENT_SCOPES,
                 may_act_for=spec.may_act_for or ("*",),
+                subject_audiences=spec.subject_audiences,
             )
         except ValueError as exc:
             raise ProviderError(
@@ -229,6 +256,7 @@ class LocalProvider(OidcProvider):
                 "allowed_audiences": list(spec.audiences),
                 "scope": " ".join(spec.scopes or DEFAULT_AGENT_SCOPES),
                 "may_act_for": list(spec.may_act_for or ("*",)),
+                "subject_audiences": list(spec.subject_audiences),
                 "token_endpoint_auth_method": method,
             },
         )

@@ -1,9 +1,14 @@
 """Any IdP with OIDC discovery or RFC 8414 metadata.
 
 Capabilities come from the metadata: endpoints present, `grant_types_supported`,
-`identity_chaining_requested_token_types_supported`. An IdP that does not publish
-`grant_types_supported` gets the benefit of the doubt (grants are tried, and a server's
-`unsupported_grant_type` becomes the same UnsupportedError as a missing grant).
+`identity_chaining_requested_token_types_supported`, plus the grants a profile pins
+(`agentctl profile set NAME --grant …`) for servers whose metadata under-advertises.
+
+The metadata is advice, not truth: servers omit grants they issue. A grant the metadata does
+not list is still tried; only the server's own `unsupported_grant_type` makes it an
+UnsupportedError (exit 8), which then says both what the metadata lacks and what the server
+answered. A grant that works although unlisted is noted in `observations` (with how to pin it).
+Endpoints are different: without a registration or device endpoint there is nothing to call.
 """
 
 from __future__ import annotations
@@ -11,11 +16,17 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from agentctl.errors import OAuthError, UnsupportedError
+from agentctl.errors import OAuthError, ProviderError, UnsupportedError
 from agentctl.oauth import client as oc
 from agentctl.oauth import device as dev
 from agentctl.oauth import registration as reg
-from agentctl.oauth.client_auth import AssertionAudience, ClientAuth, make_client_auth
+from agentctl.oauth.client_auth import (
+    AssertionAudience,
+    ClientAuth,
+    basic_encoding_matters,
+    basic_hint,
+    make_client_auth,
+)
 from agentctl.oauth.discovery import fetch_metadata
 from agentctl.oauth.tokens import TokenSet
 from agentctl.providers.base import (
@@ -34,6 +45,19 @@ if TYPE_CHECKING:
     import httpx
 
 ID_JAG_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id-jag"  # noqa: S105
+# Sent only when a server refuses a client without redirect URIs (common, even for a client
+# that has no authorization-code grant): loopback (RFC 8252 §7.3), so no code could ever reach
+# anyone else, and the path says what it is.
+DEFAULT_REDIRECT_URI = "http://127.0.0.1/agentctl-unused-redirect"
+
+
+def _wants_redirect_uri(exc: ProviderError) -> bool:
+    error = exc.details.get("error")
+    text = str(exc.details.get("error_description") or "").lower()
+    return error == "invalid_redirect_uri" or (
+        error == "invalid_client_metadata" and "redirect" in text
+    )
+
 
 _GRANT_CAPS: Mapping[str, tuple[Capability, ...]] = {
     oc.GRANT_CLIENT_CREDENTIALS: (Capability.CLIENT_CREDENTIALS,),
@@ -41,13 +65,31 @@ _GRANT_CAPS: Mapping[str, tuple[Capability, ...]] = {
     oc.GRANT_JWT_BEARER: (Capability.JWT_BEARER,),
     oc.GRANT_DEVICE_CODE: (Capability.DEVICE_AUTHORIZATION,),
 }
+# Capabilities that are a grant at the token endpoint: tried even when the metadata omits them.
+_TRIED: Mapping[Capability, str] = {
+    Capability.CLIENT_CREDENTIALS: oc.GRANT_CLIENT_CREDENTIALS,
+    Capability.TOKEN_EXCHANGE: oc.GRANT_TOKEN_EXCHANGE,
+    Capability.TOKEN_EXCHANGE_ACTOR: oc.GRANT_TOKEN_EXCHANGE,
+    Capability.JWT_BEARER: oc.GRANT_JWT_BEARER,
+    Capability.DEVICE_AUTHORIZATION: oc.GRANT_DEVICE_CODE,
+}
 
 
-def capabilities_from_metadata(md: Mapping[str, Any]) -> tuple[frozenset[Capability], list[str]]:
-    """(capabilities, notes). Notes say where the metadata leaves a capability uncertain."""
+def capabilities_from_metadata(
+    md: Mapping[str, Any], pinned_grants: tuple[str, ...] = ()
+) -> tuple[frozenset[Capability], list[str]]:
+    """(capabilities, notes). Notes say where the metadata leaves a capability uncertain.
+    `pinned_grants` (grant type URIs the profile pins) count as listed."""
     caps: set[Capability] = set()
     notes: list[str] = []
     grants = md.get("grant_types_supported")
+    for grant in pinned_grants:
+        caps.update(_GRANT_CAPS.get(grant, ()))
+    if pinned_grants:
+        notes.append(
+            "pinned by the profile as offered (whatever the metadata says): "
+            + ", ".join(pinned_grants)
+        )
     if isinstance(grants, list):
         for grant in grants:
             caps.update(_GRANT_CAPS.get(str(grant), ()))
@@ -91,10 +133,17 @@ class OidcProvider:
         assertion_audience: AssertionAudience = "token_endpoint",
         assertion_typ: str | None = None,
         sleep: Callable[[float], None] | None = None,
+        pinned_grants: tuple[str, ...] = (),
+        profile: str | None = None,
     ) -> None:
         self._http = http
         self._md = dict(metadata)
-        self._caps, self.notes = capabilities_from_metadata(self._md)
+        self.pinned_grants = pinned_grants
+        self._caps, self.notes = capabilities_from_metadata(self._md, pinned_grants)
+        self._profile = profile
+        # What trying showed beyond the metadata (a grant it omits that was issued): said to
+        # the user by the command, with how to pin it.
+        self.observations: list[str] = []
         self._assertion_audience: AssertionAudience = assertion_audience
         self._assertion_typ = assertion_typ
         self._sleep = sleep
@@ -118,14 +167,26 @@ class OidcProvider:
         return self._md
 
     def require(self, capability: Capability) -> None:
-        if capability not in self._caps:
-            raise unsupported(capability, idp=self.issuer or "this IdP")
+        """Refuse before sending only what cannot be tried: a grant the metadata omits is
+        tried (see the module docstring); an endpoint it lacks is not there to call."""
+        if capability in self._caps or self.tried(capability):
+            return
+        raise unsupported(capability, idp=self.issuer or "this IdP")
+
+    def tried(self, capability: Capability) -> bool:
+        """True for a grant the metadata (and the profile) do not list, which agentctl still
+        tries because servers under-advertise."""
+        if capability in self._caps or capability not in _TRIED:
+            return False
+        if capability is Capability.DEVICE_AUTHORIZATION:
+            return isinstance(self._md.get("device_authorization_endpoint"), str)
+        return True
 
     def _endpoint(self, key: str, capability: Capability) -> str:
-        self.require(capability)
         value = self._md.get(key)
         if not isinstance(value, str):
             raise unsupported(capability, idp=self.issuer or "this IdP")
+        self.require(capability)
         return value
 
     @property
@@ -171,7 +232,7 @@ class OidcProvider:
             "client_name": spec.name,
             "grant_types": list(spec.grant_types),
             "response_types": [],
-            "redirect_uris": [],
+            "redirect_uris": list(spec.redirect_uris),
             "token_endpoint_auth_method": spec.method,
             "software_id": "agentctl",
             "software_version": __version__,
@@ -204,13 +265,27 @@ class OidcProvider:
 
             key = generate_key_pair(spec.signing_alg)
         body = self.registration_body(spec, key.public_jwk if key else None)
-        created = reg.register_client(
-            self._http, endpoint, body, initial_access_token=initial_access_token
-        )
-        method = created.metadata.get("token_endpoint_auth_method", spec.method)
+        try:
+            created = reg.register_client(
+                self._http, endpoint, body, initial_access_token=initial_access_token
+            )
+        except ProviderError as exc:
+            if spec.redirect_uris or not _wants_redirect_uri(exc):
+                raise
+            # Nothing was created: ask once more, with a redirect URI that is never used.
+            body["redirect_uris"] = [DEFAULT_REDIRECT_URI]
+            created = reg.register_client(
+                self._http, endpoint, body, initial_access_token=initial_access_token
+            )
+            self.observations.append(
+                "the IdP requires a redirect URI even for a client-credentials client: agentctl "
+                f"sent redirect_uris [{DEFAULT_REDIRECT_URI}] (loopback, and never used: the "
+                "agent has no authorization-code grant); choose another with --redirect-uri"
+            )
+        method = reg.auth_method_of(created.metadata, prefer=spec.method) or spec.method
         return Registration(
             client_id=created.client_id,
-            auth_method=str(method),
+            auth_method=method,
             issuer=self.issuer,
             token_endpoint=self._md.get("token_endpoint"),
             created=True,
@@ -242,9 +317,8 @@ class OidcProvider:
         current = reg.read_client(self._http, uri, token)
         return Registration(
             client_id=current.client_id,
-            auth_method=str(
-                current.metadata.get("token_endpoint_auth_method", registration.auth_method)
-            ),
+            auth_method=reg.auth_method_of(current.metadata, prefer=registration.auth_method)
+            or registration.auth_method,
             issuer=self.issuer,
             token_endpoint=registration.token_endpoint,
             created=registration.created,
@@ -271,19 +345,48 @@ class OidcProvider:
 
     # -- tokens ---------------------------------------------------------------------------
 
-    def _grant(self, capability: Capability, call: Callable[[], TokenSet]) -> TokenSet:
+    def _grant(
+        self,
+        capability: Capability,
+        call: Callable[[], TokenSet],
+        client: Credential | None = None,
+    ) -> TokenSet:
         self.require(capability)
+        tried = self.tried(capability)
+        what, why = CAPABILITY_TEXT[capability]
         try:
-            return call()
+            result = call()
         except OAuthError as exc:
             if exc.error == "unsupported_grant_type":
-                what, _ = CAPABILITY_TEXT[capability]
+                said = f"{why}, and it answered" if tried else "it answered"
                 raise UnsupportedError(
-                    f"this IdP does not offer {what} (it answered unsupported_grant_type)",
+                    f"this IdP does not offer {what} ({said} unsupported_grant_type)",
                     hint="`agentctl doctor` lists what it supports",
-                    details=exc.details,
+                    details={**exc.details, "capability": capability.value, "tried": tried},
                 ) from None
+            if tried and exc.error in ("unauthorized_client", "invalid_request"):
+                exc.hint = (
+                    f"{why}, and the IdP refused it for this client: it may not offer {what} "
+                    f"at all, or only to clients registered for it ({exc.hint or ''})"
+                ).replace(" ()", "")
+            elif exc.error == "invalid_client" and client is not None:
+                self._explain_invalid_client(exc, client)
             raise
+        if tried:
+            grant = _TRIED[capability]
+            where = f"agentctl profile set {self._profile or 'PROFILE'}"
+            self.observations.append(
+                f"{why}, yet the IdP issued a token for it when tried: its metadata "
+                f"under-advertises; `{where} --grant {grant}` pins it"
+            )
+        return result
+
+    @staticmethod
+    def _explain_invalid_client(exc: OAuthError, client: Credential) -> None:
+        if client.method == "client_secret_basic" and basic_encoding_matters(
+            client.client_id, client.secret
+        ):
+            exc.hint = basic_hint(client.client_id)
 
     def client_credentials(
         self,
@@ -303,6 +406,7 @@ class OidcProvider:
                 resource=resource,
                 audience=audience,
             ),
+            client,
         )
 
     def exchange(self, req: ExchangeRequest, *, client: Credential) -> TokenSet:
@@ -313,6 +417,7 @@ class OidcProvider:
         return self._grant(
             Capability.TOKEN_EXCHANGE,
             lambda: oc.token_exchange(self._http, self.token_endpoint, self.auth_for(client), req),
+            client,
         )
 
     def jwt_bearer(
@@ -334,6 +439,7 @@ class OidcProvider:
                 scope=scope,
                 resource=resource,
             ),
+            client,
         )
 
     def start_device_authorization(
@@ -370,4 +476,9 @@ class OidcProvider:
         oc.revoke(self._http, endpoint, self.auth_for(client), token)
 
 
-__all__ = ["ID_JAG_TOKEN_TYPE", "OidcProvider", "capabilities_from_metadata"]
+__all__ = [
+    "DEFAULT_REDIRECT_URI",
+    "ID_JAG_TOKEN_TYPE",
+    "OidcProvider",
+    "capabilities_from_metadata",
+]

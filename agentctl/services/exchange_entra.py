@@ -6,6 +6,8 @@
   audience is the app, or Agent ID OBO (T1, then OBO as the agent identity) with a user token
   signed in for the blueprint (`api://<blueprint>/access_agent`).
 - user: device-code sign-in, then the user's token for the target scope.
+- agent-user: the agent identity as its own agent user (T1, T2, then `user_fic`); the agent
+  user is the one `register --agent-user` created.
 
 Each EntraExchange (legs, checks in Entra's terms, notes on where Entra differs from RFC 8693)
 becomes a Run, so the output and the JSON contract are those of every other IdP.
@@ -43,6 +45,7 @@ class EntraAgent:
     name: str | None = None
     agent_app_id: str | None = None  # an agent identity's appId
     agent_object_id: str | None = None
+    agent_user: str | None = None  # the UPN of its agent user, if it has one
     client_id: str | None = None  # a classic app
     credential: Any = None  # ClientCredential of the app, or of the blueprint
 
@@ -75,6 +78,9 @@ def resolve_entra_agent(settings: Settings, name: str | None) -> tuple[EntraAgen
                 name=record.name,
                 agent_app_id=record.client_id,
                 agent_object_id=extra.get("object_id"),
+                agent_user=(extra.get("agent_user") or {}).get("upn")
+                if isinstance(extra.get("agent_user"), dict)
+                else None,
             ),
             overrides,
         )
@@ -125,7 +131,7 @@ def run_entra(
             hint="omit --user (a code and a URL are shown), or pass --subject-token",
         )
     modes = ("agent", "user", "obo") if opts.mode == "all" else (str(opts.mode),)
-    runner = _EntraRunner(provider, agent, opts, now=now, hooks=hooks)
+    runner = _EntraRunner(provider, agent, opts, now=now, hooks=hooks, settings=settings)
     return [runner.run(mode) for mode in modes], header
 
 
@@ -138,19 +144,21 @@ class _EntraRunner:
         *,
         now: Callable[[], datetime],
         hooks: Hooks,
+        settings: Settings | None = None,
     ) -> None:
         self.provider = provider
         self.agent = agent
         self.opts = opts
         self.now = now
         self.hooks = hooks
+        self.settings = settings  # where the agent's kept OBO session lives
 
     def scope(self, mode: str) -> str:
         if self.opts.scope:
             return self.opts.scope
         if self.opts.resource:  # Entra ignores resource/audience; the scope names the target
             return f"{self.opts.resource[0].rstrip('/')}/.default"
-        return GRAPH_DEFAULT if mode == "agent" else GRAPH_USER_READ
+        return GRAPH_DEFAULT if mode == "agent" else GRAPH_USER_READ  # agent-user: delegated
 
     def run(self, mode: str) -> Run:
         run = Run(mode, "", provider="entra")
@@ -184,6 +192,15 @@ class _EntraRunner:
             return self.provider.exchange_agent(
                 scope=scope, client_id=agent.client_id, credential=agent.credential
             )
+        if mode == "agent-user":
+            if not agent.agent_app_id or not agent.agent_user:
+                raise UsageError(
+                    "mode agent-user needs an agent identity with an agent user",
+                    hint="`agentctl register NAME --kind agent-identity --agent-user UPN`",
+                )
+            return self.provider.exchange_agent_user(
+                scope=scope, agent_app_id=agent.agent_app_id, user_upn=agent.agent_user
+            )
         if mode == "user":
             if self.opts.subject_token:
                 raise UsageError(
@@ -194,14 +211,19 @@ class _EntraRunner:
         user_token = self.opts.subject_token
         if agent.agent_app_id:
             if user_token is None:
+                kept = self._from_session(scope, run)
+                if kept is not None:
+                    return kept
                 sign_in = self.provider.exchange_user(
                     scope=self.provider.blueprint_user_scope(), prompt=self._prompt()
                 )
                 self._legs(run, sign_in, label="user sign-in for the blueprint")
                 user_token = sign_in.token.access_token
-            return self.provider.exchange_obo(
+            exchange = self.provider.exchange_obo(
                 scope=scope, user_token=user_token, agent_app_id=agent.agent_app_id
             )
+            self._keep_session(exchange, run)
+            return exchange
         if user_token is None:
             raise UsageError(
                 "classic on-behalf-of needs the user's token for this app (aud = the app)",
@@ -213,6 +235,64 @@ class _EntraRunner:
             client_id=agent.client_id,
             credential=agent.credential,
         )
+
+    # Agent OBO keeps the refresh token Entra returns (offline_access) in the agent's secret
+    # store entry, and the next obo without --subject-token uses it (grant_type=refresh_token
+    # with T1 as client assertion) instead of a new device sign-in. A refused refresh token is
+    # dropped and the user signs in again.
+
+    def _from_session(self, scope: str, run: Run) -> EntraExchange | None:
+        from agentctl.services import agents as store
+
+        agent = self.agent
+        if self.settings is None or not agent.name or not agent.agent_app_id:
+            return None
+        session = store.load_agent_session(self.settings, agent.name)
+        if not session or session.get("agent") != agent.agent_app_id:
+            return None
+        user = str(session.get("user") or "")
+        try:
+            exchange = self.provider.exchange_obo_refresh(
+                scope=scope,
+                refresh_token=str(session.get("refresh_token") or ""),
+                agent_app_id=agent.agent_app_id,
+                user_oid=user,
+            )
+        except AgentctlError as exc:
+            store.keep_agent_session(self.settings, agent.name, None)
+            run.notes.append(
+                f"the refresh token kept for user {user} was refused ({exc.message}); "
+                "signing the user in again"
+            )
+            return None
+        run.notes.append(
+            f"no sign-in: used the refresh token kept for user {user} in agent {agent.name}'s "
+            "secret-store entry (pass --subject-token to act for another user)"
+        )
+        self._keep_session(exchange, run)
+        return exchange
+
+    def _keep_session(self, exchange: EntraExchange, run: Run) -> None:
+        from agentctl.services import agents as store
+
+        agent, token = self.agent, exchange.token
+        if self.settings is None or not agent.name or not token.refresh_token:
+            return
+        session = {
+            "agent": agent.agent_app_id,
+            "user": str(token.claims.get("oid") or ""),
+            "refresh_token": token.refresh_token,
+        }
+        try:
+            kept = store.keep_agent_session(self.settings, agent.name, session)
+        except AgentctlError as exc:  # an unusable store must not undo a token we have
+            run.notes.append(f"the refresh token was not kept: {exc.message}")
+            return
+        if kept:
+            run.notes.append(
+                f"kept the refresh token in agent {agent.name}'s secret-store entry: the next "
+                "obo needs no sign-in"
+            )
 
     def _legs(self, run: Run, exchange: EntraExchange, *, label: str = "") -> None:
         for leg in exchange.legs:

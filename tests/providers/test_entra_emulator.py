@@ -12,7 +12,7 @@ import pytest
 
 from agentctl.errors import NetworkError
 from agentctl.oauth.transport import send
-from agentctl.providers.entra_msal import MsalHttpClient
+from agentctl.providers.entra.msal_client import MsalHttpClient
 from tests.emulators.entra.model import GRAPH_APP_ID
 from tests.emulators.entra.world import EntraWorld, make_world
 
@@ -47,7 +47,8 @@ def test_metadata_and_jwks_verify_issued_tokens(world: EntraWorld) -> None:
     claims = jwt.decode(token, key, algorithms=["RS256"], audience=api.app_id, issuer=doc["issuer"])
     assert claims["ver"] == "2.0"
     assert claims["azp"] == world.public_client.app_id
-    assert claims["idtyp"] == "user"
+    # idtyp is optional in user tokens: only when the API opts in (include_user_token).
+    assert "idtyp" not in claims
     assert claims["scp"] == "access_as_user"
 
 

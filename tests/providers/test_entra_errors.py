@@ -10,9 +10,9 @@ from agentctl.errors import OAuthError, ProviderError, UnsupportedError, UsageEr
 from agentctl.oauth.client import ExchangeRequest
 from agentctl.oauth.transport import send
 from agentctl.providers.entra import EntraProvider
-from agentctl.providers.entra_credentials import ClientCredential
-from agentctl.providers.entra_models import EntraRegistration
-from agentctl.providers.entra_tokens import entra_error
+from agentctl.providers.entra.credentials import ClientCredential
+from agentctl.providers.entra.models import EntraRegistration
+from agentctl.providers.entra.tokens import entra_error
 from tests.emulators.entra.model import GRAPH_APP_ID, ServicePrincipal, new_id
 from tests.emulators.entra.world import EntraWorld, make_world
 
@@ -42,13 +42,14 @@ def codes(exc: OAuthError) -> list[int]:
     return list(exc.details.get("aadsts", []))
 
 
-def test_82001_rfc8693_grant_is_refused_with_the_agent_id_legs_as_next_step(
-    world: EntraWorld,
-) -> None:
+def test_rfc8693_grant_is_refused_up_front_naming_both_codes(world: EntraWorld) -> None:
     with pytest.raises(UnsupportedError) as refused:
         world.provider().exchange(ExchangeRequest(subject_token="x"), client=None)  # type: ignore[arg-type]
+    assert "AADSTS70003" in (refused.value.hint or "")
     assert "AADSTS82001" in (refused.value.hint or "")
-    # And what Entra itself answers if someone sends the grant anyway:
+
+
+def test_70003_rfc8693_sent_by_an_ordinary_app(world: EntraWorld) -> None:
     url = f"https://login.microsoftonline.com/{world.tenant.id}/oauth2/v2.0/token"
     form = {
         "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
@@ -57,8 +58,57 @@ def test_82001_rfc8693_grant_is_refused_with_the_agent_id_legs_as_next_step(
     }
     response = send(world.http, "POST", url, data=form)
     exc = entra_error(response.json(), status=response.status_code, endpoint=url)
+    assert codes(exc) == [70003]
+    assert "--mode obo" in (exc.hint or "")
+
+
+def test_82001_rfc8693_sent_by_an_agentic_app_names_the_agent_id_legs(
+    world: EntraWorld, agent: EntraRegistration
+) -> None:
+    assert agent.blueprint is not None
+    url = f"https://login.microsoftonline.com/{world.tenant.id}/oauth2/v2.0/token"
+    form = {
+        "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
+        "client_id": agent.blueprint["app_id"],
+        "subject_token": "x",
+    }
+    response = send(world.http, "POST", url, data=form)
+    body = response.json()
+    assert "Agentic application" in body["error_description"]
+    exc = entra_error(
+        body, status=response.status_code, endpoint=url, grant_type=form["grant_type"]
+    )
     assert codes(exc) == [82001]
     assert "fmi_path" in (exc.hint or "")
+
+
+def test_82001_blueprint_asking_app_only_for_an_api_is_told_to_act_as_the_agent(
+    world: EntraWorld, agent: EntraRegistration
+) -> None:
+    api, _sp, _ = world.emu.add_api(world.tenant, "orders-api")
+    assert agent.blueprint is not None
+    assert agent.credential is not None
+    with pytest.raises(OAuthError) as err:
+        world.provider().exchange_agent(
+            scope=f"api://{api.app_id}/.default",
+            client_id=agent.blueprint["app_id"],
+            credential=agent.credential,
+        )
+    assert codes(err.value) == [82001]
+    assert "--mode agent --agent" in (err.value.hint or "")
+
+
+def test_82001_resource_that_refuses_agentic_app_only_tokens(
+    world: EntraWorld, agent: EntraRegistration
+) -> None:
+    api, _sp, _ = world.emu.add_api(world.tenant, "bot-framework")
+    api.refuses_agentic_app_only = True
+    with pytest.raises(OAuthError) as err:
+        as_blueprint(world, agent).exchange_agent(
+            scope=f"api://{api.app_id}/.default", agent_app_id=agent.client_id
+        )
+    assert codes(err.value) == [82001]
+    assert "--mode obo or an agent user" in (err.value.hint or "")
 
 
 def test_50013_user_token_for_graph_instead_of_the_blueprint(

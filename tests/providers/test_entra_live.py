@@ -20,9 +20,9 @@ import pytest
 from agentctl.errors import OAuthError
 from agentctl.http import build_http_client
 from agentctl.providers.entra import EntraProvider
-from agentctl.providers.entra_credentials import ClientCredential
-from agentctl.providers.entra_graph import retry_propagation
-from agentctl.providers.entra_models import EntraExchange, EntraSettings
+from agentctl.providers.entra.credentials import ClientCredential
+from agentctl.providers.entra.graph import retry_propagation
+from agentctl.providers.entra.models import EntraExchange, EntraSettings
 
 pytestmark = pytest.mark.live
 

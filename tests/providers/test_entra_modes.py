@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 
 from agentctl.providers.entra import EntraProvider
-from agentctl.providers.entra_credentials import ClientCredential
-from agentctl.providers.entra_models import EntraRegistration
+from agentctl.providers.entra.credentials import ClientCredential
+from agentctl.providers.entra.models import EntraRegistration
 from tests.emulators.entra.model import GRAPH_APP_ID
 from tests.emulators.entra.world import EntraWorld, make_world
 
@@ -31,9 +31,10 @@ def agent(world: EntraWorld) -> EntraRegistration:
         "triage-bot",
         sponsors=["alice@contoso.onmicrosoft.com"],
         agent_user_upn="triage@contoso.onmicrosoft.com",
+        grant_roles=("User.Read.All",),  # app-role assignment made by agentctl through Graph
     )
-    world.emu.assign_role(world.tenant, reg.client_id, GRAPH_APP_ID, "User.Read.All")
-    world.emu.grant_delegated(world.tenant, reg.client_id, GRAPH_APP_ID, ("User.Read",))
+    assert reg.consent is not None
+    assert reg.consent["status"] == "granted"
     return reg
 
 
@@ -71,7 +72,10 @@ def test_agent_mode_agent_id_two_legs(world: EntraWorld, agent: EntraRegistratio
     assert result.ok, [c for c in result.checks if not c.ok]
     assert t1.request["fmi_path"] == agent.client_id
     assert t1.request["scope"] == "api://AzureADTokenExchange/.default"
-    assert t1.token.claims["aud"] == "api://AzureADTokenExchange"
+    # Field: T1's aud is AzureADTokenExchange's GUID and its sub names blueprint and fmi_path.
+    assert t1.token.claims["aud"] == "fb60f99c-7a34-4190-8149-302f77469936"
+    assert t1.token.claims["sub"].startswith("/eid1/c/pub/t/")
+    assert t1.token.claims["sub"].endswith(f"/{agent.client_id}")
     assert t1.token.claims["idtyp"] == "app"
     assert final.request["client_assertion"].startswith("<redacted sha256:")
     claims = result.token.claims
@@ -162,13 +166,6 @@ def test_user_mode_other_scope_uses_the_refresh_token(world: EntraWorld) -> None
 
 def test_agent_user_mode_user_fic(world: EntraWorld, agent: EntraRegistration) -> None:
     assert agent.agent_user is not None
-    world.emu.grant_delegated(
-        world.tenant,
-        agent.client_id,
-        GRAPH_APP_ID,
-        ("User.Read",),
-        principal_id=agent.agent_user["id"],
-    )
     result = agent_provider(world, agent).exchange_agent_user(
         scope=USER_READ, agent_app_id=agent.client_id, user_upn=agent.agent_user["upn"]
     )
@@ -227,7 +224,7 @@ def test_factory_from_profile_options(world: EntraWorld) -> None:
 )
 def test_settings_reject_unusable_tenants_and_clouds(tenant: str, cloud: str) -> None:
     from agentctl.errors import ConfigError
-    from agentctl.providers.entra_models import EntraSettings
+    from agentctl.providers.entra.models import EntraSettings
 
     with pytest.raises(ConfigError):
         EntraSettings(tenant=tenant, cloud=cloud)

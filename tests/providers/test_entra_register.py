@@ -10,6 +10,7 @@ import pytest
 from agentctl.errors import OAuthError, ProviderError, UsageError
 from agentctl.providers.base import AgentSpec, Credential
 from agentctl.providers.entra import credential_from, pem_bundle
+from tests.emulators.entra.model import GRAPH_APP_ID
 from tests.emulators.entra.world import EntraWorld, make_world
 
 GRAPH_DEFAULT = "https://graph.microsoft.com/.default"
@@ -67,17 +68,34 @@ def test_register_agent_identity_full_chain(world: EntraWorld) -> None:
         sponsors=["alice@contoso.onmicrosoft.com"],
         agent_user_upn="triage@contoso.onmicrosoft.com",
     )
-    assert steps(reg.requests) == [
+    bp = reg.blueprint and reg.blueprint["object_id"]
+    assert steps(reg.requests)[:7] == [
         ("GET", "v1.0/users/alice%40contoso.onmicrosoft.com"),
-        ("POST", "beta/applications"),
-        ("POST", "beta/serviceprincipals/graph.agentIdentityBlueprintPrincipal"),
-        ("POST", f"beta/applications/{reg.blueprint and reg.blueprint['object_id']}/addPassword"),
-        ("PATCH", f"beta/applications/{reg.blueprint and reg.blueprint['object_id']}"),
-        ("POST", "beta/serviceprincipals/Microsoft.Graph.AgentIdentity"),
-        ("POST", "beta/users"),
+        ("POST", "v1.0/applications/microsoft.graph.agentIdentityBlueprint"),
+        ("POST", "v1.0/servicePrincipals/microsoft.graph.agentIdentityBlueprintPrincipal"),
+        ("POST", f"v1.0/applications/{bp}/addPassword"),
+        ("PATCH", f"v1.0/applications/{bp}"),
+        ("GET", "v1.0/servicePrincipals"),  # Graph's app roles, to give the blueprint one
+        (
+            "POST",
+            f"v1.0/servicePrincipals/{reg.blueprint and reg.blueprint['principal_id']}"
+            "/appRoleAssignments",
+        ),
     ]
-    auths = [r["auth"] for r in reg.requests]
-    assert auths[-2:] == ["blueprint", "blueprint"]
+    # The agent identity and its user are created by the blueprint itself, the user only after
+    # an admin gave the blueprint AgentIdUser.ReadWrite.IdentityParentedBy (not in a fresh
+    # blueprint's token); then consent is granted through Graph, never seeded.
+    created = [(r["method"], r["auth"], r["step"]) for r in reg.requests if r["method"] == "POST"]
+    assert ("POST", "blueprint", "create the agent identity") in created
+    assert ("POST", "blueprint", "create the agent user") in created
+    grants = [
+        r["body"]
+        for r in reg.requests
+        if str(r["url"]).endswith("oauth2PermissionGrants") and r["method"] == "POST"
+    ]
+    assert {g["consentType"] for g in grants} == {"AllPrincipals", "Principal"}
+    assert reg.consent is not None
+    assert reg.consent["status"] == "granted"
     body = reg.requests[1]["body"]
     assert isinstance(body, dict)
     assert body["@odata.type"] == "Microsoft.Graph.AgentIdentityBlueprint"
@@ -102,17 +120,18 @@ def test_registration_retries_while_new_objects_propagate(world: EntraWorld) -> 
     assert any("sign in as the blueprint" in p for p in retries)  # 700016 at the token endpoint
     assert world.sleeps
     assert world.sleeps[:2] == [0.5, 1.0]
+    assert any("of 600s" in p for p in retries)  # the progress line shows the window
 
 
-def test_registration_gives_up_with_a_clear_error(world: EntraWorld) -> None:
-    world.emu.propagation_delay = 50
-    provider = world.provider()
-    provider.registrar.attempts = 3
+def test_registration_gives_up_after_the_window_with_a_clear_error(world: EntraWorld) -> None:
+    world.emu.propagation_delay = 500
+    provider = world.provider(propagation_window=10.0)
     with pytest.raises(ProviderError) as err:
         provider.register("app", "never-visible")
     assert "does not exist" in err.value.message
-    assert "propagate" in (err.value.hint or "")
-    assert len(world.sleeps) == 2
+    assert "AGENTCTL_ENTRA_PROPAGATION_WINDOW" in (err.value.hint or "")
+    assert sum(world.sleeps) <= 10.0
+    assert len(world.sleeps) == 4  # 0.5 + 1 + 2 + 4; the next 8 s would pass the window
 
 
 def test_dry_run_sends_nothing_and_shows_no_secret(world: EntraWorld) -> None:
@@ -128,15 +147,17 @@ def test_dry_run_sends_nothing_and_shows_no_secret(world: EntraWorld) -> None:
     assert world.emu.log == []  # not even a token request
     assert reg.dry_run
     assert reg.credential is None
-    assert [r["step"] for r in reg.requests] == [
+    assert [r["step"] for r in reg.requests][:6] == [
         "look up sponsor alice@contoso.onmicrosoft.com",
         "create the agent identity blueprint",
         "create the blueprint principal",
         "add a client secret",
         "expose api://<blueprint>/access_agent for OBO",
-        "create the agent identity",
-        "create the agent user",
+        f"find the service principal of {GRAPH_APP_ID}",
     ]
+    steps_ = [r["step"] for r in reg.requests]
+    assert "create the agent identity" in steps_
+    assert "create the agent user" in steps_
     dumped = json.dumps(reg.to_dict(show_secret=True))
     assert world.admin_secret not in dumped
     assert "secretText" not in dumped
@@ -173,7 +194,8 @@ def test_second_agent_reuses_the_profile_blueprint(world: EntraWorld) -> None:
     second = provider.register(
         "agent-identity", "two", sponsors=[world.alice.id], reuse_blueprint=True
     )
-    assert [r["step"] for r in second.requests] == ["create the agent identity"]
+    assert "create the agent identity blueprint" not in [r["step"] for r in second.requests]
+    assert "create the agent identity" in [r["step"] for r in second.requests]
     assert second.credential is None
     listed = provider.list_agents(blueprint_app_id=first.blueprint["app_id"])
     assert {a["display_name"] for a in listed["agent_identities"]} == {"one", "two"}
@@ -232,3 +254,115 @@ def test_protocol_register_agent_returns_a_storable_registration(world: EntraWor
     assert token.access_token
     assert token.grant_type == "client_credentials"
     assert "client_secret" not in json.dumps(reg.to_dict()) or reg.client_secret is None
+
+
+# -- documented refusals ------------------------------------------------------------------------
+
+
+def _admin_without(world: EntraWorld, *drop: str, add: tuple[str, ...] = ()) -> None:
+    from tests.emulators.entra.model import DOCUMENTED_ADMIN_ROLES
+
+    graph = world.tenant.sp_by_app_id(GRAPH_APP_ID)
+    admin = world.tenant.sp_by_app_id(world.admin.app_id)
+    assert graph is not None
+    assert admin is not None
+    world.tenant.roles = {r for r in world.tenant.roles if r[0] != admin.id}
+    for role in (*[r for r in DOCUMENTED_ADMIN_ROLES if r not in drop], *add):
+        world.tenant.roles.add((admin.id, graph.id, role))
+
+
+def test_agent_user_without_the_right_fails_before_anything_is_created(world: EntraWorld) -> None:
+    _admin_without(world, "AppRoleAssignment.ReadWrite.All")
+    before = dict(world.emu.apps)
+    with pytest.raises(ProviderError) as err:
+        world.provider().register(
+            "agent-identity",
+            "x",
+            sponsors=[world.alice.id],
+            agent_user_upn="x@contoso.onmicrosoft.com",
+        )
+    assert "AppRoleAssignment.ReadWrite.All" in err.value.message
+    assert "nothing was created" in err.value.message
+    assert "adminconsent" in (err.value.hint or "")
+    assert world.emu.apps == before
+
+
+def test_directory_readwrite_all_on_the_admin_is_named_as_the_trap(world: EntraWorld) -> None:
+    _admin_without(world, add=("Directory.ReadWrite.All",))
+    with pytest.raises(ProviderError, match=r"Directory\.ReadWrite\.All"):
+        world.provider().register("agent-identity", "x", sponsors=[world.alice.id])
+    assert not [a for a in world.emu.apps.values() if a.kind == "blueprint"]
+
+
+def test_a_failure_midway_rolls_back_what_was_created(world: EntraWorld) -> None:
+    taken = world.emu.add_user(world.tenant, "taken")
+    with pytest.raises(ProviderError) as err:
+        world.provider().register(
+            "agent-identity", "x", sponsors=[world.alice.id], agent_user_upn=taken.upn
+        )
+    assert "rolled back" in err.value.message
+    blueprints = [a for a in world.emu.apps.values() if a.kind == "blueprint"]
+    assert blueprints
+    assert all(a.deleted_at is not None for a in blueprints)
+    agents = [s for s in world.tenant.sps.values() if s.kind == "agentIdentity"]
+    assert agents
+    assert all(s.deleted_at is not None for s in agents)
+
+
+def test_without_grant_permission_consent_is_pending_with_the_admin_consent_url(
+    world: EntraWorld,
+) -> None:
+    _admin_without(world, "DelegatedPermissionGrant.ReadWrite.All")
+    reg = world.provider().register("agent-identity", "x", sponsors=[world.alice.id])
+    assert reg.consent is not None
+    assert reg.consent["status"] == "pending"
+    assert reg.consent["missing"] == ["DelegatedPermissionGrant.ReadWrite.All"]
+    url = reg.consent["admin_consent_url"]
+    assert f"/{world.tenant.id}/v2.0/adminconsent?client_id={reg.client_id}" in url
+    assert "redirect_uri=https%3A%2F%2Fentra.microsoft.com%2FTokenAuthorize" in url
+    assert world.tenant.grants == []
+
+
+def test_agent_identity_is_deleted_as_its_blueprint_without_deleterestore(
+    world: EntraWorld,
+) -> None:
+    reg = world.provider().register("agent-identity", "x", sponsors=[world.alice.id])
+    assert reg.blueprint is not None
+    assert reg.credential is not None
+    _admin_without(world, "AgentIdentity.DeleteRestore.All")
+    with pytest.raises(ProviderError) as err:  # the admin app alone may not
+        world.provider().delete(reg.object_id, kind="agent-identity")
+    assert err.value.details["status"] == 403
+    world.provider().delete(
+        reg.object_id, kind="agent-identity", blueprint=(reg.blueprint["app_id"], reg.credential)
+    )
+    assert world.tenant.sps[reg.object_id].deleted_at is not None  # soft: 30-day recycle bin
+
+
+def test_blueprint_delete_cascades_to_agent_identities_only_after_a_day(world: EntraWorld) -> None:
+    now = [1_800_000_000.0]
+    world.emu.clock = lambda: now[0]
+    reg = world.provider().register("agent-identity", "x", sponsors=[world.alice.id])
+    assert reg.blueprint is not None
+    world.provider().delete(reg.blueprint["object_id"], kind="blueprint")
+    agent = world.tenant.sps[reg.object_id]
+    assert not world.emu.deleted(agent)
+    now[0] += 24 * 3600
+    assert world.emu.deleted(agent)
+
+
+def test_blueprint_quota_counts_soft_deleted_blueprints(world: EntraWorld) -> None:
+    world.emu.blueprint_quota = 1
+    first = world.provider().register("agent-identity", "one", sponsors=[world.alice.id])
+    assert first.blueprint is not None
+    world.provider().delete(first.blueprint["object_id"], kind="blueprint")
+    with pytest.raises(ProviderError) as err:
+        world.provider().register("agent-identity", "two", sponsors=[world.alice.id])
+    assert err.value.details["graph_code"] == "AgentBlueprint_LimitExceeded"
+    assert "--blueprint" in (err.value.hint or "")
+
+
+def test_agent_list_shows_the_client_id_of_agent_identities(world: EntraWorld) -> None:
+    reg = world.provider().register("agent-identity", "x", sponsors=[world.alice.id])
+    listed = world.provider().list_agents()["agent_identities"]
+    assert [a["client_id"] for a in listed] == [reg.client_id] == [reg.object_id]

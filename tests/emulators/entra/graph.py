@@ -17,7 +17,9 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 
 from tests.emulators.entra.model import (
+    AGENT_ID_TRAP_ROLES,
     GRAPH_APP_ID,
+    GRAPH_APP_ROLE_NAMES,
     GRAPH_RESOURCE,
     Application,
     EntraEmulator,
@@ -27,6 +29,7 @@ from tests.emulators.entra.model import (
     ServicePrincipal,
     Tenant,
     User,
+    graph_role_id,
     new_id,
 )
 
@@ -66,6 +69,18 @@ class Ctx:
     def need(self, *any_of: str) -> None:
         if not self.perms & set(any_of):
             raise _denied(f"Needs one of: {', '.join(any_of)}.")
+
+    def agent_id_write(self, *any_of: str) -> None:
+        """An Agent ID write. Refused when the caller also holds Directory.ReadWrite.All or
+        Directory.AccessAsUser.All (agent-id known issues: those permissions disable Agent ID
+        writes with 403), then needs one of `any_of`."""
+        trap = self.perms & AGENT_ID_TRAP_ROLES
+        if trap:
+            raise _denied(
+                f"Agent ID writes are blocked while the caller holds {', '.join(sorted(trap))}."
+            )
+        if any_of:
+            self.need(*any_of)
 
     def body(self) -> dict[str, Any]:
         data = request.get_json(silent=True)
@@ -126,7 +141,27 @@ def create_graph_app(emu: EntraEmulator) -> Flask:
         return _create_blueprint(ctx, ctx.body())
 
     def _create_blueprint(ctx: Ctx, body: dict[str, Any]) -> Any:
-        ctx.need("AgentIdentityBlueprint.Create")
+        # agentidentityblueprint-post: AgentIdentityBlueprint.Create (or ReadWrite.All).
+        ctx.agent_id_write("AgentIdentityBlueprint.Create", "AgentIdentityBlueprint.ReadWrite.All")
+        # 250 blueprints per tenant, soft-deleted ones included (entra-facts, Quota).
+        count = sum(
+            1
+            for a in ctx.emu.apps.values()
+            if a.home_tenant == ctx.tenant.id and a.kind == "blueprint"
+        )
+        if count >= ctx.emu.blueprint_quota:
+            raise GraphError(
+                400,
+                "AgentBlueprint_LimitExceeded",
+                f"The tenant has reached its limit of {ctx.emu.blueprint_quota} agent identity "
+                "blueprints (soft-deleted blueprints count until they are purged).",
+            )
+        # Sponsors are required at creation, and only users are accepted there
+        # (agentidentityblueprint-post).
+        if any("/groups/" in str(b).lower() for b in body.get("sponsors@odata.bind") or []):
+            raise GraphError(
+                400, "Request_BadRequest", "Blueprint sponsors must be users at creation."
+            )
         if not body.get("sponsors@odata.bind"):
             raise GraphError(
                 400, "Request_BadRequest", "An agent identity blueprint needs at least one sponsor."
@@ -162,7 +197,9 @@ def create_graph_app(emu: EntraEmulator) -> Flask:
             "AgentIdentityBlueprint.ReadWrite.All",
         )
         apps = [
-            a for a in ctx.emu.apps.values() if a.home_tenant == ctx.tenant.id and a.pending == 0
+            a
+            for a in ctx.emu.apps.values()
+            if a.home_tenant == ctx.tenant.id and a.pending == 0 and a.deleted_at is None
         ]
         apps = _filter(apps, {"appId": lambda a: a.app_id, "displayName": lambda a: a.display_name})
         return {
@@ -176,7 +213,10 @@ def create_graph_app(emu: EntraEmulator) -> Flask:
         apps = [
             a
             for a in ctx.emu.apps.values()
-            if a.home_tenant == ctx.tenant.id and a.kind == "blueprint" and a.pending == 0
+            if a.home_tenant == ctx.tenant.id
+            and a.kind == "blueprint"
+            and a.pending == 0
+            and a.deleted_at is None
         ]
         return {
             "@odata.context": ctx.context("applications"),
@@ -191,7 +231,7 @@ def create_graph_app(emu: EntraEmulator) -> Flask:
 
     def _need_app_write(ctx: Ctx, application: Application, blueprint_perm: str) -> None:
         if application.kind == "blueprint":
-            ctx.need(blueprint_perm, "AgentIdentityBlueprint.ReadWrite.All")
+            ctx.agent_id_write(blueprint_perm, "AgentIdentityBlueprint.ReadWrite.All")
         else:
             ctx.need("Application.ReadWrite.All", "Application.ReadWrite.OwnedBy")
 
@@ -207,8 +247,17 @@ def create_graph_app(emu: EntraEmulator) -> Flask:
     @route("PATCH", "applications/([^/()]+)")
     def patch_application(ctx: Ctx, object_id: str) -> Any:
         application = _app(ctx, object_id)
-        _need_app_write(ctx, application, "AgentIdentityBlueprint.ReadWrite.All")
         body = ctx.body()
+        # agentidentityblueprint-update: identifierUris/api need UpdateAuthProperties.All (newer
+        # docs) or ReadWrite.All; other properties ReadWrite.All.
+        auth_only = set(body) <= {"identifierUris", "api", "web"}
+        _need_app_write(
+            ctx,
+            application,
+            "AgentIdentityBlueprint.UpdateAuthProperties.All"
+            if auth_only
+            else "AgentIdentityBlueprint.ReadWrite.All",
+        )
         if "keyCredentials" in body:
             # Graph replaces the whole collection; keys sent without `key` keep their old value.
             keys = []
@@ -250,7 +299,15 @@ def create_graph_app(emu: EntraEmulator) -> Flask:
     @route("DELETE", "applications/([^/()]+)")
     def delete_application(ctx: Ctx, object_id: str) -> Any:
         application = _app(ctx, object_id)
-        _need_app_write(ctx, application, "AgentIdentityBlueprint.ReadWrite.All")
+        # agentidentityblueprint-delete: DeleteRestore.All (or ReadWrite.All); soft delete, and
+        # the agent identities follow only after ~24 h (EntraEmulator.deleted); agent users stay.
+        _need_app_write(ctx, application, "AgentIdentityBlueprint.DeleteRestore.All")
+        if application.kind == "blueprint":
+            application.deleted_at = ctx.emu.clock()
+            principal = ctx.tenant.sp_by_app_id(application.app_id)
+            if principal is not None:
+                principal.deleted_at = ctx.emu.clock()
+            return Response(status=204)
         del ctx.emu.apps[object_id]
         for tenant in ctx.emu.tenants.values():
             for sp in list(tenant.sps.values()):
@@ -268,6 +325,77 @@ def create_graph_app(emu: EntraEmulator) -> Flask:
         result = ctx.emu.add_password(application, cred.get("displayName") or "", end)
         result["@odata.context"] = ctx.context("microsoft.graph.passwordCredential")
         return result
+
+    @route(
+        "POST",
+        "applications/([^/()]+)(?:/microsoft\\.graph\\.agentIdentityBlueprint)?"
+        "/federatedIdentityCredentials",
+    )
+    def add_federated(ctx: Ctx, object_id: str) -> Any:
+        application = _app(ctx, object_id)
+        # federatedidentitycredential-post: on a blueprint, the Agent ID credential permission
+        # (as for secrets); at most 20 per application or blueprint.
+        _need_app_write(ctx, application, "AgentIdentityBlueprint.AddRemoveCreds.All")
+        body = ctx.body()
+        for prop in ("name", "issuer", "subject"):
+            if not isinstance(body.get(prop), str) or not body[prop]:
+                raise GraphError(400, "Request_BadRequest", f"Property '{prop}' is required.")
+        audiences = body.get("audiences")
+        if not isinstance(audiences, list) or len(audiences) != 1:
+            raise GraphError(
+                400, "Request_BadRequest", "Property 'audiences' must hold exactly one value."
+            )
+        if len(application.federated) >= 20:
+            raise GraphError(
+                400, "Request_BadRequest", "An application holds at most 20 federated credentials."
+            )
+        fic = {
+            "id": new_id(),
+            "name": body["name"],
+            "issuer": body["issuer"],
+            "subject": body["subject"],
+            "audiences": list(audiences),
+        }
+        application.federated.append(fic)
+        return {"@odata.context": ctx.context("federatedIdentityCredentials/$entity"), **fic}, 201
+
+    @route(
+        "POST",
+        "applications/([^/()]+)/microsoft\\.graph\\.agentIdentityBlueprint/inheritablePermissions",
+    )
+    def add_inheritable(ctx: Ctx, object_id: str) -> Any:
+        application = _app(ctx, object_id)
+        if application.kind != "blueprint":
+            raise _not_found(object_id)
+        # agentidentityblueprint-post-inheritablepermissions: AgentIdentityBlueprint.Create
+        # (or ReadWrite.All). inheritableScopes: allAllowedScopes | enumeratedScopes | noScopes.
+        ctx.agent_id_write("AgentIdentityBlueprint.Create", "AgentIdentityBlueprint.ReadWrite.All")
+        body = ctx.body()
+        resource = body.get("resourceAppId")
+        spec = body.get("inheritableScopes")
+        if not isinstance(resource, str) or not isinstance(spec, dict):
+            raise GraphError(
+                400, "Request_BadRequest", "resourceAppId and inheritableScopes are required."
+            )
+        kind = str(spec.get("@odata.type", "")).rpartition(".")[2]
+        if kind == "allAllowedScopes":
+            scopes = {"*"}
+        elif kind == "enumeratedScopes" and isinstance(spec.get("scopes"), list):
+            scopes = {str(v) for v in spec["scopes"]}
+        elif kind == "noScopes":
+            scopes = set()
+        else:
+            raise GraphError(400, "Request_BadRequest", "Invalid inheritableScopes.")
+        if resource in application.inheritable_scopes:
+            raise GraphError(
+                409, "Request_MultipleObjectsWithSameKeyValue", "resourceAppId already present."
+            )
+        application.inheritable_scopes[resource] = scopes
+        return {
+            "@odata.context": ctx.context("inheritablePermissions/$entity"),
+            "resourceAppId": resource,
+            "inheritableScopes": spec,
+        }, 201
 
     @route("POST", "applications/([^/()]+)/removePassword")
     def remove_password(ctx: Ctx, object_id: str) -> Any:
@@ -302,7 +430,11 @@ def create_graph_app(emu: EntraEmulator) -> Flask:
 
     @route("POST", "servicePrincipals/(?:microsoft\\.)?graph\\.agentIdentityBlueprintPrincipal")
     def create_blueprint_principal(ctx: Ctx) -> Any:
-        ctx.need("AgentIdentityBlueprintPrincipal.Create")
+        # agentidentityblueprintprincipal-post: AgentIdentityBlueprintPrincipal.Create.
+        ctx.agent_id_write(
+            "AgentIdentityBlueprintPrincipal.Create",
+            "AgentIdentityBlueprintPrincipal.ReadWrite.All",
+        )
         app_id = str(ctx.body().get("appId", ""))
         application = ctx.emu.app_by_app_id(app_id)
         if application is None or not ctx.emu.visible(application):
@@ -343,7 +475,8 @@ def create_graph_app(emu: EntraEmulator) -> Flask:
                 "Agent identities are created with a token the blueprint itself obtained "
                 "(client_credentials as the blueprint, scope https://graph.microsoft.com/.default)."
             )
-        ctx.need("AgentIdentity.CreateAsManager")
+        # agentidentity-post: the blueprint's own token, CreateAsManager.
+        ctx.agent_id_write("AgentIdentity.CreateAsManager")
         blueprint = ctx.emu.app_by_app_id(blueprint_id)
         principal = ctx.tenant.sp_by_app_id(blueprint_id)
         if blueprint is None or principal is None or not ctx.emu.visible(principal):
@@ -355,9 +488,22 @@ def create_graph_app(emu: EntraEmulator) -> Flask:
         name = body.get("displayName")
         if not isinstance(name, str) or not name:
             raise GraphError(400, "Request_BadRequest", "Property 'displayName' is required.")
+        children = [
+            s
+            for s in ctx.tenant.sps.values()
+            if s.kind == "agentIdentity" and s.blueprint_app_id == blueprint.app_id
+        ]
+        if len(children) >= ctx.emu.agents_per_blueprint:
+            # 250 agent identities per blueprint (agent-id service limits; error-codes page).
+            raise GraphError(
+                400,
+                "Agent_Directory_QuotaExceeded",
+                f"The blueprint already has {ctx.emu.agents_per_blueprint} agent identities.",
+            )
+        agent_id = new_id()  # Field: an agent identity's appId equals its object id
         sp = ServicePrincipal(
-            new_id(),
-            new_id(),
+            agent_id,
+            agent_id,
             name,
             ctx.tenant.id,
             "agentIdentity",
@@ -371,7 +517,13 @@ def create_graph_app(emu: EntraEmulator) -> Flask:
     @route("GET", "servicePrincipals")
     def list_sps(ctx: Ctx) -> Any:
         ctx.need("Application.ReadWrite.All", "Application.Read.All")
-        sps = [s for s in ctx.tenant.sps.values() if s.pending == 0 and s.kind != "firstParty"]
+        # First-party principals (Graph) are found by appId filter, as Graph does.
+        by_app_id = "appId" in (request.args.get("$filter") or "")
+        sps = [
+            s
+            for s in ctx.tenant.sps.values()
+            if s.pending == 0 and not ctx.emu.deleted(s) and (s.kind != "firstParty" or by_app_id)
+        ]
         sps = _filter(sps, {"appId": lambda s: s.app_id, "displayName": lambda s: s.display_name})
         return {
             "@odata.context": ctx.context("servicePrincipals"),
@@ -380,7 +532,11 @@ def create_graph_app(emu: EntraEmulator) -> Flask:
 
     @route("GET", "servicePrincipals/microsoft\\.graph\\.agentIdentity")
     def list_agent_identities(ctx: Ctx) -> Any:
-        sps = [s for s in ctx.tenant.sps.values() if s.kind == "agentIdentity" and s.pending == 0]
+        sps = [
+            s
+            for s in ctx.tenant.sps.values()
+            if s.kind == "agentIdentity" and s.pending == 0 and not ctx.emu.deleted(s)
+        ]
         if (
             "AgentIdentity.ReadWrite.All" not in ctx.perms
             and "Application.ReadWrite.All" not in ctx.perms
@@ -391,9 +547,10 @@ def create_graph_app(emu: EntraEmulator) -> Flask:
             sps,
             {"agentIdentityBlueprintId": lambda s: s.blueprint_app_id, "appId": lambda s: s.app_id},
         )
+        # Field: list responses for agent identities carry no appId (it equals id).
         return {
             "@odata.context": ctx.context("servicePrincipals"),
-            "value": [_sp_json(ctx, s) for s in sps],
+            "value": [{k: v for k, v in _sp_json(ctx, s).items() if k != "appId"} for s in sps],
         }
 
     def _sp(ctx: Ctx, object_id: str) -> ServicePrincipal:
@@ -410,12 +567,98 @@ def create_graph_app(emu: EntraEmulator) -> Flask:
     def delete_sp(ctx: Ctx, object_id: str) -> Any:
         sp = _sp(ctx, object_id)
         if sp.kind == "agentIdentity":
-            if ctx.client_app_id != sp.blueprint_app_id:
-                ctx.need("AgentIdentity.ReadWrite.All")
-        else:
-            ctx.need("Application.ReadWrite.All")
+            # agentidentity-delete: AgentIdentity.DeleteRestore.All, or the parent blueprint's
+            # CreateAsManager; AgentIdentity.ReadWrite.All is not listed. Soft delete (30 days).
+            if ctx.client_app_id.lower() == (sp.blueprint_app_id or "").lower():
+                ctx.agent_id_write("AgentIdentity.CreateAsManager")
+            else:
+                ctx.agent_id_write("AgentIdentity.DeleteRestore.All")
+            sp.deleted_at = ctx.emu.clock()
+            return Response(status=204)
+        ctx.need("Application.ReadWrite.All")
         del ctx.tenant.sps[object_id]
         return Response(status=204)
+
+    @route("PATCH", "servicePrincipals/([^/()]+)(?:/microsoft\\.graph\\.agentIdentity)?")
+    def patch_sp(ctx: Ctx, object_id: str) -> Any:
+        sp = _sp(ctx, object_id)
+        body = ctx.body()
+        if sp.kind == "agentIdentity":
+            # agentidentity-update: AgentIdentity.EnableDisable.All, or the parent blueprint's
+            # AgentIdentity.CreateAsManager; AgentIdentity.ReadWrite.All is the higher one.
+            if ctx.client_app_id.lower() == (sp.blueprint_app_id or "").lower():
+                ctx.agent_id_write("AgentIdentity.CreateAsManager")
+            else:
+                ctx.agent_id_write("AgentIdentity.EnableDisable.All", "AgentIdentity.ReadWrite.All")
+        else:
+            ctx.need("Application.ReadWrite.All")
+        if "accountEnabled" in body:
+            if not isinstance(body["accountEnabled"], bool):
+                raise GraphError(
+                    400,
+                    "Request_BadRequest",
+                    "Invalid value specified for property 'accountEnabled'.",
+                )
+            sp.enabled = body["accountEnabled"]
+        return Response(status=204)
+
+    @route("POST", "directory/deletedItems/([^/()]+)/restore")
+    def restore_deleted(ctx: Ctx, object_id: str) -> Any:
+        # directory-deleteditems-restore: agent identities are restorable from the recycle bin
+        # for 30 days (agentidentity-delete); restoring needs the DeleteRestore permission of
+        # its type (AgentIdentity.DeleteRestore.All).
+        sp = ctx.tenant.sps.get(object_id)
+        if (
+            sp is None
+            or sp.kind != "agentIdentity"
+            or sp.deleted_at is None
+            or ctx.emu.clock() > sp.deleted_at + 30 * 86400
+        ):
+            raise _not_found(object_id)
+        ctx.agent_id_write("AgentIdentity.DeleteRestore.All")
+        sp.deleted_at = None
+        return _sp_json(ctx, sp), 200
+
+    @route("POST", "servicePrincipals/([^/()]+)/appRoleAssignments")
+    def assign_app_role(ctx: Ctx, object_id: str) -> Any:
+        return _assign(ctx, ctx.body(), principal_ref=object_id)
+
+    @route("POST", "servicePrincipals/([^/()]+)/appRoleAssignedTo")
+    def assign_app_role_to(ctx: Ctx, object_id: str) -> Any:
+        return _assign(ctx, ctx.body(), resource_ref=object_id)
+
+    def _assign(
+        ctx: Ctx,
+        body: dict[str, Any],
+        *,
+        principal_ref: str | None = None,
+        resource_ref: str | None = None,
+    ) -> Any:
+        # serviceprincipal-post-approleassignments: AppRoleAssignment.ReadWrite.All (plus
+        # Application.Read.All, which Application.ReadWrite.All covers).
+        ctx.need("AppRoleAssignment.ReadWrite.All")
+        principal = ctx.tenant.sps.get(str(body.get("principalId") or principal_ref))
+        resource = ctx.tenant.sps.get(str(body.get("resourceId") or resource_ref))
+        if principal is None or not ctx.emu.visible(principal):
+            raise _not_found(str(body.get("principalId")), 400)
+        if resource is None:
+            raise _not_found(str(body.get("resourceId")), 400)
+        role_id = str(body.get("appRoleId", ""))
+        names = {graph_role_id(n): n for n in GRAPH_APP_ROLE_NAMES}
+        if resource.app_id != GRAPH_APP_ID or role_id not in names:
+            raise GraphError(
+                400,
+                "Request_BadRequest",
+                f"Permission being assigned was not found on application '{resource.app_id}'.",
+            )
+        ctx.tenant.roles.add((principal.id, resource.id, names[role_id]))
+        return {
+            "@odata.context": ctx.context("appRoleAssignments/$entity"),
+            "id": new_id(),
+            "appRoleId": role_id,
+            "principalId": principal.id,
+            "resourceId": resource.id,
+        }, 201
 
     @route("POST", "servicePrincipals/([^/()]+)/addPassword")
     def sp_add_password(ctx: Ctx, object_id: str) -> Any:
@@ -430,8 +673,19 @@ def create_graph_app(emu: EntraEmulator) -> Flask:
 
     # --- grants and users ------------------------------------------------------------------
 
+    @route("GET", "oauth2PermissionGrants")
+    def list_grants(ctx: Ctx) -> Any:
+        ctx.need("DelegatedPermissionGrant.ReadWrite.All", "Directory.Read.All")
+        grants = _filter(ctx.tenant.grants, {"clientId": lambda g: g.client_sp_id})
+        return {
+            "@odata.context": ctx.context("oauth2PermissionGrants"),
+            "value": [_grant_json(ctx, g) for g in grants],
+        }
+
     @route("POST", "oauth2PermissionGrants")
     def create_grant(ctx: Ctx) -> Any:
+        # oauth2permissiongrant-post: DelegatedPermissionGrant.ReadWrite.All. This is how an
+        # admin consents for an agent identity, which cannot prompt for consent itself.
         ctx.need("DelegatedPermissionGrant.ReadWrite.All")
         body = ctx.body()
         client = ctx.tenant.sps.get(str(body.get("clientId")))
@@ -450,15 +704,7 @@ def create_graph_app(emu: EntraEmulator) -> Flask:
             body.get("principalId") if consent == "Principal" else None,
         )
         ctx.tenant.grants.append(grant)
-        return {
-            "@odata.context": ctx.context("oauth2PermissionGrants/$entity"),
-            "id": grant.id,
-            "clientId": client.id,
-            "consentType": consent,
-            "principalId": grant.principal_id,
-            "resourceId": resource.id,
-            "scope": " ".join(sorted(grant.scopes)),
-        }, 201
+        return _grant_json(ctx, grant), 201
 
     @route("POST", "users")
     def create_user(ctx: Ctx) -> Any:
@@ -473,10 +719,13 @@ def create_graph_app(emu: EntraEmulator) -> Flask:
             raise GraphError(
                 400, "Request_BadRequest", "identityParentId must be an agent identity."
             )
-        if "AgentIdUser.ReadWrite.All" not in ctx.perms:
-            ctx.need("AgentIdUser.ReadWrite.IdentityParentedBy")
-            if parent.blueprint_app_id != ctx.client_app_id:
-                raise _denied("The agent identity belongs to another blueprint.")
+        # agentuser-post: AgentIdUser.ReadWrite.All, or IdentityParentedBy for the parent's own
+        # blueprint; a fresh blueprint token does not carry it until an admin assigns the app
+        # role (entra-facts, Permissions).
+        ctx.agent_id_write("AgentIdUser.ReadWrite.All", "AgentIdUser.ReadWrite.IdentityParentedBy")
+        own = parent.blueprint_app_id == ctx.client_app_id
+        if "AgentIdUser.ReadWrite.All" not in ctx.perms and not own:
+            raise _denied("The agent identity belongs to another blueprint.")
         upn = str(body.get("userPrincipalName", ""))
         if "@" not in upn:
             raise GraphError(400, "Request_BadRequest", "Property 'userPrincipalName' is invalid.")
@@ -509,13 +758,16 @@ def create_graph_app(emu: EntraEmulator) -> Flask:
     @route("DELETE", "users/([^/()]+)")
     def delete_user(ctx: Ctx, ref: str) -> Any:
         user = _find_user(ctx.tenant, ref)
-        if user is None:
+        if user is None or user.deleted_at is not None:
             raise _not_found(ref)
-        if "AgentIdUser.ReadWrite.All" not in ctx.perms:
+        # agentuser-delete: AgentIdUser.ReadWrite.All or User.ReadWrite.All, or the parent
+        # blueprint. Soft delete.
+        ctx.agent_id_write()
+        if not ctx.perms & {"AgentIdUser.ReadWrite.All", "User.ReadWrite.All"}:
             parent = ctx.tenant.sps.get(user.identity_parent_id or "")
             if parent is None or parent.blueprint_app_id != ctx.client_app_id:
-                raise _denied()
-        del ctx.tenant.users[user.id]
+                raise _denied("Needs one of: AgentIdUser.ReadWrite.All, User.ReadWrite.All.")
+        user.deleted_at = ctx.emu.clock()
         return Response(status=204)
 
     return app
@@ -644,7 +896,25 @@ def _sp_json(ctx: Ctx, s: ServicePrincipal) -> dict[str, Any]:
         data["servicePrincipalType"] = "ServiceIdentity"
     elif s.kind == "blueprintPrincipal":
         data["@odata.type"] = "#microsoft.graph.agentIdentityBlueprintPrincipal"
+    if s.app_id == GRAPH_APP_ID:
+        data["appRoles"] = [
+            {"id": graph_role_id(n), "value": n, "allowedMemberTypes": ["Application"]}
+            for n in GRAPH_APP_ROLE_NAMES
+        ]
+    data["accountEnabled"] = s.enabled
     return data
+
+
+def _grant_json(ctx: Ctx, g: Grant) -> dict[str, Any]:
+    return {
+        "@odata.context": ctx.context("oauth2PermissionGrants/$entity"),
+        "id": g.id,
+        "clientId": g.client_sp_id,
+        "consentType": g.consent_type,
+        "principalId": g.principal_id,
+        "resourceId": g.resource_sp_id,
+        "scope": " ".join(sorted(g.scopes)),
+    }
 
 
 def _user_json(ctx: Ctx, u: User) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import base64
 import re
 import secrets
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
@@ -22,6 +23,7 @@ from tests.emulators.entra.model import (
     GRAPH_RESOURCE,
     LOGIN,
     OIDC_SCOPES,
+    TOKEN_EXCHANGE_APP_ID,
     TOKEN_EXCHANGE_AUDIENCE,
     AadstsError,
     Application,
@@ -43,6 +45,27 @@ TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 GRAPH_SCOPE_VALUE = re.compile(r"^[A-Z][A-Za-z]*(\.[A-Za-z]+)+$")
 # Actor/subject facets: 11 AgentIdentity, 13 AgentIDUser; 3 is seen in real samples, undocumented.
 AGENT_ACT_FCT = "3 11"
+EXCHANGE_AUDIENCES = (TOKEN_EXCHANGE_APP_ID, TOKEN_EXCHANGE_AUDIENCE)
+AGENTIC_KINDS = frozenset({"blueprintPrincipal", "agentIdentity"})
+
+
+def _agentic_app_only(sp: ServicePrincipal, resource: str) -> AadstsError:
+    """AADSTS82001 (Field, many reports): an agentic app asking for an app-only token outside
+    the documented Agent ID legs, or for a resource that refuses agentic app-only tokens."""
+    return AadstsError(
+        82001,
+        "unauthorized_client",
+        f"Agentic application '{sp.app_id}' is not permitted to request app-only tokens for "
+        f"resource '{resource}'.",
+    )
+
+
+def _guid_b64(value: str) -> str:
+    try:
+        raw = uuid.UUID(value).bytes_le
+    except ValueError:
+        raw = value.encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
 @dataclass
@@ -178,12 +201,16 @@ def create_login_app(emu: EntraEmulator) -> Flask:
         if not grant:
             raise missing("grant_type")
         if grant == TOKEN_EXCHANGE:
+            # Entra does not implement RFC 8693. An ordinary app gets AADSTS70003 (Field); an
+            # agentic app (blueprint or agent identity) is reported to get AADSTS82001 (Field,
+            # azure-skills known-limitations).
+            sp = tenant.sp_by_app_id(form.get("client_id") or "")
+            if sp is not None and sp.kind in AGENTIC_KINDS:
+                raise _agentic_app_only(sp, form.get("scope") or "(none)")
             raise AadstsError(
-                82001,
+                70003,
                 "unsupported_grant_type",
-                "The grant type urn:ietf:params:oauth:grant-type:token-exchange is not supported "
-                "for this client. Agent identities use client_credentials with fmi_path, then "
-                "client_credentials or jwt-bearer with the exchange token as client_assertion.",
+                f"The app requested an unsupported grant type '{grant}'.",
             )
         handlers = {
             "client_credentials": _client_credentials,
@@ -245,6 +272,14 @@ def _authenticate(
     if not client_id:
         raise missing("client_id")
     sp = _client_sp(emu, tenant, client_id)
+    if not sp.enabled:
+        # AADSTS error codes: 7000112 UnauthorizedClientApplicationDisabled (accountEnabled
+        # false on the service principal or agent identity).
+        raise AadstsError(
+            7000112,
+            "unauthorized_client",
+            f"Application '{client_id}'({sp.display_name}) is disabled.",
+        )
     app = emu.app_by_app_id(client_id)
     secret = form.get("client_secret")
     assertion = form.get("client_assertion")
@@ -260,7 +295,8 @@ def _authenticate(
     if app is None:
         raise _bad_secret(client_id)
     if assertion:
-        _check_certificate_assertion(emu, tenant, app, assertion)
+        if not _check_federated_assertion(emu, app, assertion):
+            _check_certificate_assertion(emu, tenant, app, assertion)
         return Caller(sp, app, "2")
     if secret:
         now = emu.clock()
@@ -314,7 +350,7 @@ def _check_exchange_assertion(
         raise AadstsError(
             700024, "invalid_client", "Client assertion is not within its valid time range.", 401
         )
-    if claims.get("aud") != TOKEN_EXCHANGE_AUDIENCE:
+    if claims.get("aud") not in EXCHANGE_AUDIENCES:
         raise AadstsError(
             700212,
             "invalid_client",
@@ -344,6 +380,50 @@ def _check_exchange_assertion(
             f"No matching federated identity record found for presented assertion subject: {why}.",
             401,
         )
+
+
+def _check_federated_assertion(emu: EntraEmulator, app: Application, assertion: str) -> bool:
+    """Workload identity federation (workload-identity-federation, federatedidentitycredential
+    resource): an assertion from an issuer one of the app's federated credentials names is
+    accepted when it is validly signed by that issuer, its `sub` is the credential's subject and
+    its `aud` one of the credential's audiences; otherwise AADSTS70021. False: no federated
+    credential names this issuer (the certificate check decides)."""
+    try:
+        unverified = jwt.decode(assertion, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return False
+    issuer = unverified.get("iss")
+    fics = [f for f in app.federated if f["issuer"] == issuer]
+    if not fics:
+        return False
+    no_match = AadstsError(
+        70021,
+        "invalid_client",
+        "No matching federated identity record found for presented assertion. Assertion "
+        f"Issuer: '{issuer}'. Assertion Subject: '{unverified.get('sub')}'. Assertion Audience: "
+        f"'{unverified.get('aud')}'.",
+        401,
+    )
+    key = emu.federated_issuers.get(str(issuer))
+    if key is None:
+        raise no_match
+    try:
+        claims = jwt.decode(
+            assertion,
+            key,
+            algorithms=["RS256", "ES256"],
+            options={"verify_aud": False, "require": ["exp", "iss", "sub", "aud"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise AadstsError(
+            700024, "invalid_client", "Client assertion is not within its valid time range.", 401
+        ) from None
+    except jwt.PyJWTError:
+        raise no_match from None
+    auds = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
+    if not any(claims["sub"] == f["subject"] and set(auds) & set(f["audiences"]) for f in fics):
+        raise no_match
+    return True
 
 
 def _check_certificate_assertion(
@@ -476,10 +556,34 @@ def _granted(tenant: Tenant, client: ServicePrincipal, resource: Resource, user:
     return scopes
 
 
+def _inherited(
+    emu: EntraEmulator, tenant: Tenant, agent: ServicePrincipal, resource: Resource, user: User
+) -> set[str]:
+    """What an agent identity inherits from its blueprint (concept-inheritable-permissions:
+    both conditions) — scopes the blueprint lists as inheritable for the resource app, AND
+    that are granted to the blueprint principal."""
+    if agent.kind != "agentIdentity" or not agent.blueprint_app_id:
+        return set()
+    blueprint = emu.app_by_app_id(agent.blueprint_app_id)
+    principal = tenant.sp_by_app_id(agent.blueprint_app_id)
+    if blueprint is None or principal is None:
+        return set()
+    listed = blueprint.inheritable_scopes.get(resource.sp.app_id, set())
+    granted = _granted(tenant, principal, resource, user)
+    return granted if "*" in listed else granted & listed
+
+
 def _consented(
-    tenant: Tenant, caller: Caller, resource: Resource, user: User, values: list[str]
+    tenant: Tenant,
+    caller: Caller,
+    resource: Resource,
+    user: User,
+    values: list[str],
+    emu: EntraEmulator | None = None,
 ) -> list[str]:
     granted = _granted(tenant, caller.sp, resource, user)
+    if emu is not None:
+        granted |= _inherited(emu, tenant, caller.sp, resource, user)
     wanted = sorted(granted) if values == [".default"] else values
     if not wanted or not set(wanted) <= granted:
         raise AadstsError(
@@ -548,15 +652,27 @@ def _scope_string(resource: Resource, values: list[str], oidc: set[str] | None =
 def _client_credentials(emu: EntraEmulator, tenant: Tenant, form: dict[str, str]) -> Any:
     caller = _authenticate(emu, tenant, form)
     resource, _values, _ = _parse_scope(emu, tenant, form.get("scope", ""), default_only=True)
+    exchange = resource.aud == TOKEN_EXCHANGE_APP_ID
+    if caller.sp.kind == "blueprintPrincipal" and not (exchange or resource.uri == GRAPH_RESOURCE):
+        # A blueprint only signs for leg 1 (api://AzureADTokenExchange, fmi_path) and for
+        # Graph (to manage its agent identities); anything else is 82001 (Field).
+        raise _agentic_app_only(caller.sp, resource.uri)
+    if caller.sp.kind == "agentIdentity" and not exchange:
+        resource_app = emu.app_by_app_id(resource.sp.app_id)
+        if resource_app is not None and resource_app.refuses_agentic_app_only:
+            raise _agentic_app_only(caller.sp, resource.uri)
     roles = {r for c, res, r in tenant.roles if c == caller.sp.id and res == resource.sp.id}
     if caller.sp.kind == "blueprintPrincipal" and resource.uri == GRAPH_RESOURCE:
         roles |= set(BLUEPRINT_GRAPH_ROLES)
     extra = _agent_facets(caller, xms_sub_fct=AGENT_ACT_FCT, xms_idrel="7")
+    fmi = form.get("fmi_path")
+    if fmi is not None and exchange:
+        # Field: T1's sub is /eid1/c/pub/t/<tenant>/a/<blueprint appId>/<fmi_path>.
+        extra["sub"] = f"/eid1/c/pub/t/{_guid_b64(tenant.id)}/a/{_guid_b64(caller.sp.app_id)}/{fmi}"
     token, claims = emu.access_token(
         tenant, resource, client=caller.sp, acr=caller.acr, roles=sorted(roles), extra=extra
     )
-    fmi = form.get("fmi_path")
-    if fmi is not None and resource.aud == TOKEN_EXCHANGE_AUDIENCE:
+    if fmi is not None and exchange:
         emu.fmi_paths[claims["uti"]] = fmi
     return _respond(emu, tenant, token, claims)
 
@@ -628,7 +744,7 @@ def _user_fic(emu: EntraEmulator, tenant: Tenant, form: dict[str, str]) -> Any:
     t2_claims = emu.verify(t2)
     if (
         t2_claims is None
-        or t2_claims.get("aud") != TOKEN_EXCHANGE_AUDIENCE
+        or t2_claims.get("aud") not in EXCHANGE_AUDIENCES
         or t2_claims.get("azp") != caller.sp.app_id
     ):
         raise AadstsError(
@@ -685,12 +801,16 @@ def _device_code(emu: EntraEmulator, tenant: Tenant, form: dict[str, str]) -> An
     sp = _client_sp(emu, tenant, code.client_id)
     caller = Caller(sp, emu.app_by_app_id(code.client_id), "0")
     resource, values, oidc = _parse_scope(emu, tenant, code.scope, default_only=False)
-    # Signing in interactively is where the user consents; record it as the portal would.
-    if values != [".default"]:
-        emu.grant_delegated(
-            tenant, sp.app_id, resource.sp.app_id, tuple(values), principal_id=user.id
-        )
-    granted = _consented(tenant, caller, resource, user, values)
+    # Signing in is where a user consents for themself, unless the tenant restricts user
+    # consent; then only an admin grant (AllPrincipals) lets the sign-in through
+    # (configure-user-consent; agent-id "Consent": device sign-in to access_agent).
+    if values != [".default"] and tenant.user_consent_allowed:
+        missing_scopes = set(values) - _granted(tenant, sp, resource, user)
+        if missing_scopes:
+            emu.grant_delegated(
+                tenant, sp.app_id, resource.sp.app_id, tuple(values), principal_id=user.id
+            )
+    granted = _consented(tenant, caller, resource, user, values, emu)
     del emu.device_codes[code.device_code]
     token, claims = emu.access_token(tenant, resource, client=sp, acr="0", user=user, scp=granted)
     return _respond(
@@ -742,7 +862,7 @@ def _user_token(
     """A delegated token for `user` through `caller`, with the consented part of the asked
     scopes (OBO, user_fic and refresh all end this way)."""
     resource, values, oidc = _parse_scope(emu, tenant, form.get("scope", ""), default_only=False)
-    granted = _consented(tenant, caller, resource, user, values)
+    granted = _consented(tenant, caller, resource, user, values, emu)
     token, claims = emu.access_token(
         tenant, resource, client=caller.sp, acr=caller.acr, user=user, scp=granted, extra=extra
     )

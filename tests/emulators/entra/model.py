@@ -1,6 +1,7 @@
 """The emulator's directory (tenants, applications, service principals, users, grants) and its
-token minting. Shapes follow docs/protocols.md §6 (Microsoft Learn: v2.0 token endpoint, access
-token claims reference, Agent ID token claims, Graph application/servicePrincipal resources).
+token minting. Shapes follow docs/protocols.md §6 and ../shared/docs/entra-facts.md (Microsoft
+Learn: v2.0 token endpoint, access token claims reference, Agent ID token claims, Graph
+application/servicePrincipal resources). Every refusal names its source where it is raised.
 
 Propagation: real Entra takes seconds to make a new object visible to the next call, answering
 `400/404 … does not exist` meanwhile. Here a new object stays invisible for `propagation_delay`
@@ -31,24 +32,59 @@ TOKEN_EXCHANGE_APP_ID = "fb60f99c-7a34-4190-8149-302f77469936"
 LOGIN = "https://login.microsoftonline.com"
 OIDC_SCOPES = frozenset({"openid", "profile", "offline_access", "email"})
 
-# Permissions the emulated Graph checks (roles in app-only tokens, scp in delegated ones).
-ADMIN_GRAPH_ROLES = (
-    "Application.ReadWrite.All",
+# The Graph application permissions the README tells users to grant the admin app, per
+# operation, and no more: the emulated admin holds exactly these, so a step that needs anything
+# else fails the tests as it would fail on a real tenant. Sources (Graph API reference pages):
+# application-post-applications, agentidentityblueprint-post, agentidentityblueprintprincipal-post,
+# agentidentityblueprint-addpassword, agentidentityblueprint-update (identifierUris/api:
+# UpdateAuthProperties), agentidentityblueprint-delete, agentidentity-delete, user-get,
+# oauth2permissiongrant-post, serviceprincipal-post-approleassignments.
+DOCUMENTED_ADMIN_ROLES = (
+    "Application.ReadWrite.All",  # --kind app: applications, service principals, secrets
     "AgentIdentityBlueprint.Create",
-    "AgentIdentityBlueprint.AddRemoveCreds.All",
-    "AgentIdentityBlueprint.ReadWrite.All",
     "AgentIdentityBlueprintPrincipal.Create",
-    "AgentIdentity.ReadWrite.All",
+    "AgentIdentityBlueprint.AddRemoveCreds.All",
+    "AgentIdentityBlueprint.UpdateAuthProperties.All",  # expose access_agent for OBO
+    "AgentIdentityBlueprint.DeleteRestore.All",
+    "AgentIdentity.DeleteRestore.All",
+    "User.Read.All",  # sponsors named by UPN
+    "DelegatedPermissionGrant.ReadWrite.All",  # consent for OBO and agent users
+    "AppRoleAssignment.ReadWrite.All",  # app roles; agent-user creation right for the blueprint
+)
+ADMIN_GRAPH_ROLES = DOCUMENTED_ADMIN_ROLES
+# What a fresh blueprint's own app-only Graph token carries: only CreateAsManager (granted
+# automatically, cannot be revoked; agentidentity-post; Field: a real blueprint token).
+# AgentIdUser.ReadWrite.IdentityParentedBy is NOT there until an admin assigns it.
+BLUEPRINT_GRAPH_ROLES = ("AgentIdentity.CreateAsManager",)
+# Holding either of these on the calling client makes Agent ID writes fail with 403
+# (agent-id known issues: "Directory.AccessAsUser.All / Directory.ReadWrite.All").
+AGENT_ID_TRAP_ROLES = frozenset({"Directory.ReadWrite.All", "Directory.AccessAsUser.All"})
+# Graph's app roles (application permissions) by value; ids are stable per name here.
+GRAPH_APP_ROLE_NAMES = (
+    *DOCUMENTED_ADMIN_ROLES,
+    "AgentIdUser.ReadWrite.IdentityParentedBy",
     "AgentIdUser.ReadWrite.All",
-    "DelegatedPermissionGrant.ReadWrite.All",
-    "AppRoleAssignment.ReadWrite.All",
+    "AgentIdentity.ReadWrite.All",
+    "AgentIdentityBlueprint.ReadWrite.All",
+    "Application.Read.All",
+    "Directory.ReadWrite.All",
+    "Directory.AccessAsUser.All",
+    "Mail.Read",
     "User.Read.All",
 )
-# What a blueprint's own app-only Graph token carries (seen in a real blueprint token).
-BLUEPRINT_GRAPH_ROLES = (
-    "AgentIdentity.CreateAsManager",
-    "AgentIdUser.ReadWrite.IdentityParentedBy",
-)
+# 250 active blueprints per tenant (soft-deleted ones count) and 250 agent identities per
+# blueprint (agent-id service limits; Graph error codes AgentBlueprint_LimitExceeded,
+# Agent_Directory_QuotaExceeded).
+BLUEPRINT_QUOTA = 250
+AGENTS_PER_BLUEPRINT = 250
+# Deleting a blueprint soft-deletes it at once; its agent identities follow only after ~24 h,
+# and its agent users are not deleted (agentidentityblueprint-delete, create-delete-agent-
+# identities).
+CASCADE_DELAY = 24 * 3600.0
+
+
+def graph_role_id(value: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"graph-app-role:{value}"))
 
 
 class AadstsError(Exception):
@@ -122,12 +158,21 @@ class Application:
     sign_in_audience: str = "AzureADMyOrg"
     passwords: list[PasswordCredential] = field(default_factory=list)
     keys: list[KeyCredential] = field(default_factory=list)
+    # federatedIdentityCredentials: {id, name, issuer, subject, audiences}
+    federated: list[dict[str, Any]] = field(default_factory=list)
     identifier_uris: list[str] = field(default_factory=list)
     scopes: list[dict[str, Any]] = field(default_factory=list)
     public_client: bool = False
     sponsors: list[str] = field(default_factory=list)
     owners: list[str] = field(default_factory=list)
     pending: int = 0
+    deleted_at: float | None = None  # soft delete: 30 days in the recycle bin
+    # The resource app opts in to `idtyp` in user tokens (optional claim with
+    # `include_user_token`; access-token-claims-reference, optional-claims-reference).
+    idtyp_in_user_tokens: bool = False
+    # Some resources refuse app-only tokens for agentic apps (AADSTS82001, Field).
+    refuses_agentic_app_only: bool = False
+    inheritable_scopes: dict[str, set[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -141,6 +186,8 @@ class ServicePrincipal:
     sponsors: list[str] = field(default_factory=list)
     uris: list[str] = field(default_factory=list)
     pending: int = 0
+    deleted_at: float | None = None
+    enabled: bool = True
 
 
 @dataclass
@@ -152,6 +199,7 @@ class User:
     kind: str = "user"  # or "agentUser"
     identity_parent_id: str | None = None
     pending: int = 0
+    deleted_at: float | None = None
 
 
 @dataclass
@@ -172,6 +220,9 @@ class Tenant:
     users: dict[str, User] = field(default_factory=dict)
     grants: list[Grant] = field(default_factory=list)
     roles: set[tuple[str, str, str]] = field(default_factory=set)  # (client sp, resource sp, role)
+    # Tenants that restrict user consent refuse it at sign-in; only an admin grant helps
+    # (configure-user-consent; entra-facts "Consent").
+    user_consent_allowed: bool = True
 
     def sp_by_app_id(self, app_id: str) -> ServicePrincipal | None:
         for sp in self.sps.values():
@@ -219,12 +270,18 @@ class EntraEmulator:
     device_auto_approve: str | None = None  # a UPN: approve after `device_pending_polls` polls
     device_pending_polls: int = 1
     token_lifetime: int = 3600
+    blueprint_quota: int = BLUEPRINT_QUOTA
+    agents_per_blueprint: int = AGENTS_PER_BLUEPRINT
+    cascade_delay: float = CASCADE_DELAY
     tenants: dict[str, Tenant] = field(default_factory=dict)
     apps: dict[str, Application] = field(default_factory=dict)
     fmi_paths: dict[str, str] = field(default_factory=dict)  # T1 uti -> fmi_path
     refresh_tokens: dict[str, IssuedRefresh] = field(default_factory=dict)
     device_codes: dict[str, DeviceCode] = field(default_factory=dict)
     log: list[dict[str, Any]] = field(default_factory=list)
+    # External token issuers Entra can validate (it fetches their OIDC keys in reality): issuer
+    # -> public key, for federated identity credentials.
+    federated_issuers: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.key = _signing_key()
@@ -287,8 +344,12 @@ class EntraEmulator:
             tenant.roles.add((sp.id, graph.id, role))
         return app, sp, value
 
-    def add_admin(self, tenant: Tenant) -> tuple[Application, str]:
-        app, _sp, secret = self.add_app(tenant, "agentctl-admin", graph_roles=ADMIN_GRAPH_ROLES)
+    def add_admin(
+        self, tenant: Tenant, roles: tuple[str, ...] = DOCUMENTED_ADMIN_ROLES
+    ) -> tuple[Application, str]:
+        """The app agentctl calls Graph with, holding `roles` (by default exactly the
+        permissions the README lists)."""
+        app, _sp, secret = self.add_app(tenant, "agentctl-admin", graph_roles=roles)
         assert secret is not None
         return app, secret
 
@@ -359,18 +420,33 @@ class EntraEmulator:
         assert resource is not None
         tenant.roles.add((client.id, resource.id, role))
 
+    def deleted(self, obj: Application | ServicePrincipal | User) -> bool:
+        """Soft-deleted, or an agent identity whose blueprint was deleted more than
+        `cascade_delay` seconds ago (the cascade is not immediate)."""
+        if obj.deleted_at is not None:
+            return True
+        if isinstance(obj, ServicePrincipal) and obj.kind == "agentIdentity":
+            blueprint = self.app_by_app_id(obj.blueprint_app_id or "", include_deleted=True)
+            if blueprint is not None and blueprint.deleted_at is not None:
+                return self.clock() >= blueprint.deleted_at + self.cascade_delay
+        return False
+
     def visible(self, obj: Application | ServicePrincipal | User | None) -> bool:
-        """False while a new object is still "propagating"; each look counts down."""
-        if obj is None:
+        """False when soft-deleted, and while a new object is still "propagating"; each look
+        counts down ("Object with id … not found" for minutes after creation: Agent ID known
+        issues)."""
+        if obj is None or self.deleted(obj):
             return False
         if obj.pending > 0:
             obj.pending -= 1
             return False
         return True
 
-    def app_by_app_id(self, app_id: str) -> Application | None:
+    def app_by_app_id(self, app_id: str, *, include_deleted: bool = False) -> Application | None:
         for app in self.apps.values():
             if app.app_id.lower() == app_id.lower():
+                if app.deleted_at is not None and not include_deleted:
+                    return None
                 return app
         return None
 
@@ -381,8 +457,9 @@ class EntraEmulator:
                 self.first_party(tenant, GRAPH_APP_ID), GRAPH_RESOURCE, 1, GRAPH_RESOURCE
             )
         if key == TOKEN_EXCHANGE_AUDIENCE.lower():
+            # Field: T1's `aud` is the GUID of AzureADTokenExchange, not its api:// URI.
             exchange = self.first_party(tenant, TOKEN_EXCHANGE_APP_ID)
-            return Resource(exchange, TOKEN_EXCHANGE_AUDIENCE, 2, TOKEN_EXCHANGE_AUDIENCE)
+            return Resource(exchange, TOKEN_EXCHANGE_AUDIENCE, 2, TOKEN_EXCHANGE_APP_ID)
         for app in self.apps.values():
             names = [u.lower() for u in app.identifier_uris] + [app.app_id.lower()]
             if key in names:
@@ -474,13 +551,25 @@ class EntraEmulator:
         else:
             claims["azp"], claims["azpacr"] = client.app_id, acr
         if user is None:
+            # `idtyp` is an optional claim that app-only tokens carry by default
+            # (access-token-claims-reference, optional-claims-reference).
             claims.update(idtyp="app", oid=client.id, sub=client.id)
             if roles:
                 claims["roles"] = sorted(roles)
+            elif client.kind == "agentIdentity":
+                # App-only agent tokens with no app role assigned: `scp` is "/" (entra-facts,
+                # Tokens; agent-token-claims).
+                claims["scp"] = "/"
         else:
             pairwise = hashlib.sha256(f"{user.id}:{resource.sp.app_id}".encode()).digest()
+            # User tokens carry `idtyp` only when the resource opts in (include_user_token);
+            # Graph delegated tokens do carry it (access-token-claims-reference).
+            resource_app = self.app_by_app_id(resource.sp.app_id)
+            if resource.uri == GRAPH_RESOURCE or (
+                resource_app is not None and resource_app.idtyp_in_user_tokens
+            ):
+                claims["idtyp"] = "user"
             claims.update(
-                idtyp="user",
                 oid=user.id,
                 sub=b64url(pairwise)[:43],
                 name=user.display_name,

@@ -10,8 +10,8 @@ import httpx
 
 from agentctl.http import build_http_client
 from agentctl.providers.entra import EntraProvider
-from agentctl.providers.entra_credentials import ClientCredential
-from agentctl.providers.entra_models import EntraSettings
+from agentctl.providers.entra.credentials import ClientCredential
+from agentctl.providers.entra.models import EntraSettings
 from tests.emulators.entra.model import Application, EntraEmulator, Tenant, User
 from tests.emulators.entra.transport import EntraTransport
 

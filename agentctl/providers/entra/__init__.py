@@ -6,7 +6,8 @@
     result = provider.exchange_agent(scope="https://graph.microsoft.com/.default",
                                      agent_app_id=reg.client_id)
 
-Modes, in Entra's own flows (none of them is RFC 8693, which Entra refuses with AADSTS82001):
+Modes, in Entra's own flows (none of them is RFC 8693, which Entra refuses: AADSTS70003 for an
+ordinary app, AADSTS82001 reported for an agentic one):
 
 - agent: classic client credentials for an ordinary app, or the Agent ID legs (T1 with
   `fmi_path`, then client credentials with T1 as client assertion).
@@ -20,6 +21,7 @@ RFC 8693. The class also implements `agentctl.providers.base.IdentityProvider`.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from collections.abc import Callable, Mapping
@@ -41,9 +43,9 @@ from agentctl.providers.base import (
     TokenSet,
     unsupported,
 )
-from agentctl.providers.entra_credentials import ClientCredential
-from agentctl.providers.entra_graph import Progress
-from agentctl.providers.entra_models import (
+from agentctl.providers.entra.credentials import ClientCredential
+from agentctl.providers.entra.graph import Progress
+from agentctl.providers.entra.models import (
     BLUEPRINT_SCOPE_VALUE,
     DeviceFlow,
     EntraExchange,
@@ -52,8 +54,8 @@ from agentctl.providers.entra_models import (
     EntraToken,
     Leg,
 )
-from agentctl.providers.entra_register import EntraRegistrar
-from agentctl.providers.entra_tokens import JWT_BEARER, OIDC_SCOPES, EntraTokens, decode
+from agentctl.providers.entra.register import EntraRegistrar
+from agentctl.providers.entra.tokens import JWT_BEARER, OIDC_SCOPES, EntraTokens, decode
 
 if TYPE_CHECKING:
     import httpx
@@ -87,9 +89,14 @@ def audience_matches(aud: Any, resource: str) -> bool:
 
 def credential_from(cred: Credential) -> ClientCredential:
     """A base `Credential` as an Entra client credential. A certificate credential's
-    `private_key_pem` holds the key and the certificate PEM blocks together."""
+    `private_key_pem` holds the key and the certificate PEM blocks together; a federated one
+    (method `federated_token_file`) keeps the token file's path in `key_id`."""
+    from agentctl.providers.entra.credentials import FEDERATED_METHOD
+
     if cred.secret:
         return ClientCredential(secret=cred.secret)
+    if cred.method == FEDERATED_METHOD and cred.key_id:
+        return ClientCredential(federated_token_file=cred.key_id)
     pem = cred.private_key_pem or ""
     marker = "-----BEGIN CERTIFICATE-----"
     if marker not in pem:
@@ -170,7 +177,7 @@ class EntraProvider:
                 self.http, "GET", url, idempotent=True, headers={"Accept": "application/json"}
             )
             if response.status_code >= 400:
-                from agentctl.providers.entra_tokens import entra_error
+                from agentctl.providers.entra.tokens import entra_error
 
                 raise entra_error(
                     json_body(response, "metadata"), status=response.status_code, endpoint=url
@@ -184,8 +191,9 @@ class EntraProvider:
         exc = unsupported(capability, idp="Microsoft Entra")
         if capability in (Capability.TOKEN_EXCHANGE, Capability.TOKEN_EXCHANGE_ACTOR):
             exc.hint = (
-                "Entra does not implement RFC 8693 (AADSTS82001); use `--mode obo`, which runs "
-                "Entra's on-behalf-of (jwt-bearer) or the Agent ID legs"
+                "Entra does not implement RFC 8693 (it answers AADSTS70003, or AADSTS82001 to an "
+                "agentic app); use `--mode obo`, which runs Entra's on-behalf-of (jwt-bearer) or "
+                "the Agent ID legs"
             )
         raise exc
 
@@ -212,8 +220,27 @@ class EntraProvider:
     def rotate(self, object_id: str, **options: Any) -> EntraRegistration:
         return self.registrar.rotate(object_id, **options)
 
-    def delete(self, object_id: str, *, kind: str, dry_run: bool = False) -> list[dict[str, Any]]:
-        return self.registrar.delete(object_id, kind=kind, dry_run=dry_run)
+    def delete(
+        self,
+        object_id: str,
+        *,
+        kind: str,
+        dry_run: bool = False,
+        blueprint: tuple[str, ClientCredential] | None = None,
+    ) -> list[dict[str, Any]]:
+        return self.registrar.delete(object_id, kind=kind, dry_run=dry_run, blueprint=blueprint)
+
+    def set_enabled(
+        self,
+        object_id: str,
+        enabled: bool,
+        *,
+        blueprint: tuple[str, ClientCredential] | None = None,
+    ) -> list[dict[str, Any]]:
+        return self.registrar.set_enabled(object_id, enabled, blueprint=blueprint)
+
+    def restore(self, object_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        return self.registrar.restore(object_id)
 
     def register_agent(
         self, spec: AgentSpec, *, initial_access_token: str | None = None, kind: str = "app"
@@ -345,6 +372,32 @@ class EntraProvider:
         checks.append(self._aud_check(leg.token, resource))
         return EntraExchange(
             "obo", flow, leg.token, legs, tuple(checks), self._notes(leg.token, mode="obo")
+        )
+
+    def exchange_obo_refresh(
+        self,
+        *,
+        scope: str,
+        refresh_token: str,
+        agent_app_id: str,
+        user_oid: str,
+        tenant: str | None = None,
+    ) -> EntraExchange:
+        """Agent ID OBO from a kept refresh token (no user token, no sign-in): the same checks
+        as `exchange_obo`, with the user the refresh token was issued for."""
+        resource = resource_of(scope, self.settings.graph_base)
+        t1, leg = self.tokens.agent_obo_refresh(agent_app_id, refresh_token, scope, tenant=tenant)
+        checks = entra_checks.check_obo(
+            leg.token.claims, user_oid=user_oid, agent_app_id=agent_app_id, agent_id=True
+        )
+        checks.append(self._aud_check(leg.token, resource))
+        return EntraExchange(
+            "obo",
+            "agent-id-obo-refresh",
+            leg.token,
+            (t1, leg),
+            tuple(checks),
+            self._notes(leg.token, mode="obo"),
         )
 
     def exchange_user(
@@ -535,7 +588,8 @@ def _credential_option(options: Mapping[str, Any], prefix: str) -> ClientCredent
 def from_provider_settings(settings: ProviderSettings, http: httpx.Client) -> EntraProvider:
     """A `ProviderFactory` for `PROVIDERS["entra"]`. `settings.options` carries: tenant,
     admin_client_id, admin_secret | admin_private_key (PEM bundle: key + certificate), cloud,
-    blueprint_app_id, blueprint_secret | blueprint_private_key, public_client_id."""
+    blueprint_app_id, blueprint_secret | blueprint_private_key, public_client_id,
+    propagation_window (seconds, from AGENTCTL_ENTRA_PROPAGATION_WINDOW)."""
     options = dict(settings.options)
     tenant = options.get("tenant")
     if not isinstance(tenant, str) or not tenant:
@@ -550,18 +604,38 @@ def from_provider_settings(settings: ProviderSettings, http: httpx.Client) -> En
         value = options.get(key)
         return value if isinstance(value, str) and value else None
 
-    return EntraProvider(
-        EntraSettings(
-            tenant=tenant,
-            admin_client_id=text("admin_client_id"),
-            admin_credential=_credential_option(options, "admin"),
-            cloud=text("cloud") or "public",
-            blueprint_app_id=text("blueprint_app_id"),
-            blueprint_credential=_credential_option(options, "blueprint"),
-            public_client_id=text("public_client_id"),
-        ),
-        http,
+    window = _propagation_window(options.get("propagation_window"))
+    settings_ = EntraSettings(
+        tenant=tenant,
+        admin_client_id=text("admin_client_id"),
+        admin_credential=_credential_option(options, "admin"),
+        cloud=text("cloud") or "public",
+        blueprint_app_id=text("blueprint_app_id"),
+        blueprint_credential=_credential_option(options, "blueprint"),
+        public_client_id=text("public_client_id"),
     )
+    if window is not None:
+        settings_ = dataclasses.replace(settings_, propagation_window=window)
+    return EntraProvider(settings_, http)
+
+
+def _propagation_window(raw: Any) -> float | None:
+    """AGENTCTL_ENTRA_PROPAGATION_WINDOW: seconds (0 to 86400) to keep retrying Graph calls
+    while new objects propagate (Microsoft: "several minutes"); unset keeps the default."""
+    if raw is None or raw == "":
+        return None
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        value = -1.0
+    if not 0 <= value <= 86400 or value != value:  # rejects NaN too
+        from agentctl.errors import ConfigError
+
+        raise ConfigError(
+            f"AGENTCTL_ENTRA_PROPAGATION_WINDOW={raw!r} is not a number of seconds",
+            hint="set it to seconds between 0 and 86400 (default 600), or unset it",
+        )
+    return value
 
 
 def _token_set(leg: Leg) -> TokenSet:

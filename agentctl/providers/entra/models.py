@@ -8,7 +8,7 @@ from typing import Any
 from agentctl.core.checks import Check
 from agentctl.core.redact import fingerprint, redact_mapping
 from agentctl.errors import ConfigError
-from agentctl.providers.entra_credentials import ClientCredential
+from agentctl.providers.entra.credentials import ClientCredential
 
 # Login and Graph hosts per national cloud (Microsoft "national cloud deployments").
 CLOUDS: dict[str, tuple[str, str]] = {
@@ -17,6 +17,8 @@ CLOUDS: dict[str, tuple[str, str]] = {
     "china": ("login.partner.microsoftonline.cn", "microsoftgraph.chinacloudapi.cn"),
 }
 TOKEN_EXCHANGE_SCOPE = "api://AzureADTokenExchange/.default"  # noqa: S105 -- a scope
+# The audience federated credentials name (workload identity federation, Agent ID leg 1).
+TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"  # noqa: S105 -- an audience
 BLUEPRINT_SCOPE_VALUE = "access_agent"
 
 
@@ -28,7 +30,10 @@ class EntraSettings:
     - `admin_client_id` / `admin_credential`: the app agentctl uses to call Graph.
     - `blueprint_app_id` / `blueprint_credential`: an Agent ID blueprint to reuse.
     - `public_client_id`: an app with public client flows enabled, for device-code sign-in.
-    - `agent_api_version`: Graph version for the Agent ID endpoints (Learn documents `beta`).
+    - `agent_api_version`: Graph version for the Agent ID endpoints. The blueprint, blueprint
+      principal and agent identity APIs are GA on `v1.0` (Graph API reference,
+      agentidentityblueprint-post etc., graph-rest-1.0); `beta` still works.
+    - `propagation_window`: seconds to keep retrying while new objects propagate.
     """
 
     tenant: str
@@ -38,7 +43,8 @@ class EntraSettings:
     blueprint_app_id: str | None = None
     blueprint_credential: ClientCredential | None = None
     public_client_id: str | None = None
-    agent_api_version: str = "beta"
+    agent_api_version: str = "v1.0"
+    propagation_window: float = 600.0
 
     def __post_init__(self) -> None:
         if self.cloud not in CLOUDS:
@@ -189,6 +195,10 @@ class EntraRegistration:
     requests: list[dict[str, Any]] = field(default_factory=list)
     dry_run: bool = False
     removed_credentials: list[str] = field(default_factory=list)
+    # What consent the mode needs and whether it was given: {"status": "granted" | "pending" |
+    # "none", "grants": [...], "admin_consent_url": ..., "missing": [...]}.
+    consent: dict[str, Any] | None = None
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self, *, show_secret: bool = False) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -205,6 +215,10 @@ class EntraRegistration:
         }
         if self.removed_credentials:
             out["removed_credentials"] = self.removed_credentials
+        if self.consent is not None:
+            out["consent"] = self.consent
+        if self.notes:
+            out["notes"] = self.notes
         if self.credential is not None:
             cred: dict[str, Any] = {
                 **self.credential.describe(),
@@ -226,6 +240,7 @@ class EntraRegistration:
 __all__ = [
     "BLUEPRINT_SCOPE_VALUE",
     "CLOUDS",
+    "TOKEN_EXCHANGE_AUDIENCE",
     "TOKEN_EXCHANGE_SCOPE",
     "DeviceFlow",
     "EntraExchange",

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     import httpx
     import msal
 
-    from agentctl.providers.entra_credentials import ClientCredential
+    from agentctl.providers.entra.credentials import ClientCredential
 
 
 class MsalHttpClient:
@@ -115,15 +115,22 @@ def _authority_error(authority: str, exc: ValueError) -> ProviderError:
     return ProviderError(f"Entra authority {authority} could not be used: {text[:300]}", hint=hint)
 
 
-def entra_error(data: Mapping[str, Any], *, status: int | None, endpoint: str) -> OAuthError:
+def entra_error(
+    data: Mapping[str, Any],
+    *,
+    status: int | None,
+    endpoint: str,
+    grant_type: str | None = None,
+) -> OAuthError:
     """An Entra error response as OAuthError: first line of the description, the AADSTS codes
-    and correlation ids in `details`, and the next step as `hint`."""
+    and correlation ids in `details`, and the next step as `hint` (`grant_type`, what was sent,
+    picks between cases of one code)."""
     description = data.get("error_description")
     exc = OAuthError(
         str(data.get("error")),
         short_description(description if isinstance(description, str) else None),
         status=status,
-        hint=hint_for(data),
+        hint=hint_for(data, grant_type=grant_type),
         endpoint=endpoint,
     )
     codes = aadsts_codes(data)

@@ -1,9 +1,11 @@
 """Microsoft Graph calls for registration and lifecycle, with the retries new objects need.
 
 A new application, service principal or agent identity takes a while to be visible to the next
-call; meanwhile Graph answers `400/404 … does not exist` (docs/protocols.md §6.6 pitfalls). Calls
-that reference a just-created object retry with exponential backoff; nothing else is retried
-except 429/503 with `Retry-After`.
+call; meanwhile Graph answers `400/404 … does not exist` (docs/protocols.md §6.6 pitfalls;
+Microsoft says "Object with id … not found" can last several minutes). Calls that reference a
+just-created object retry with exponential backoff for up to `window` seconds
+(PROPAGATION_WINDOW, 10 minutes by default; `AGENTCTL_ENTRA_PROPAGATION_WINDOW` or the profile
+changes it), printing a progress line per retry; nothing else is retried except 429/503.
 
 Every request is recorded (method, URL, body with secrets redacted) so the caller can show what
 was done, and `Plan` renders the same requests without sending them (`--dry-run`).
@@ -30,7 +32,12 @@ _PROPAGATING = re.compile(
 
 GRAPH_HINTS: dict[str, str] = {
     "Authorization_RequestDenied": "the admin client lacks a Graph application permission for "
-    "this call (see docs/entra.md, 'Permissions'); grant it and give admin consent",
+    "this call (`agentctl doctor --profile P` lists which; docs/entra.md, 'Permissions'); grant "
+    "it and give admin consent. Holding Directory.ReadWrite.All also blocks Agent ID writes",
+    "AgentBlueprint_LimitExceeded": "the tenant has 250 blueprints (soft-deleted ones count for "
+    "30 days): reuse one with `--blueprint NAME`, or purge deleted blueprints",
+    "Agent_Directory_QuotaExceeded": "the blueprint holds 250 agent identities: use another "
+    "blueprint (`--blueprint NEW-NAME`)",
     "InvalidAuthenticationToken": "the Graph token was refused; check the admin client's tenant "
     "and credential",
     "PropertyNotCompatibleWithAgentIdentity": "agent identities hold no credentials; put "
@@ -39,6 +46,8 @@ GRAPH_HINTS: dict[str, str] = {
 }
 
 Progress = Callable[[str], None]
+# "Several minutes" (Agent ID known issues): wait up to 10 minutes before giving up.
+PROPAGATION_WINDOW = 600.0
 
 
 @dataclass(frozen=True)
@@ -70,9 +79,10 @@ class GraphClient:
     token: Callable[[str], str]
     sleep: Callable[[float], None] = time.sleep
     progress: Progress | None = None
-    attempts: int = 8
+    attempts: int = 1000  # a cap; the propagation window is what normally ends the retries
     backoff: float = 1.0
     max_backoff: float = 30.0
+    window: float = PROPAGATION_WINDOW
     calls: list[GraphCall] = field(default_factory=list)
 
     def url(self, version: str, path: str) -> str:
@@ -94,6 +104,7 @@ class GraphClient:
         call = GraphCall(step, method, url, body, auth)
         self.calls.append(call)
         delay = self.backoff
+        waited = 0.0
         for attempt in range(1, self.attempts + 1):
             headers = {
                 "Authorization": f"Bearer {self.token(auth)}",
@@ -121,13 +132,23 @@ class GraphClient:
                 delay = min(delay * 2, self.max_backoff)
                 continue
             propagating = response.status_code in (400, 404) and bool(_PROPAGATING.search(message))
-            if wait_for_propagation and propagating and attempt < self.attempts:
-                self._wait(step, attempt, delay, "waiting for new objects to propagate")
+            in_window = waited + delay <= self.window
+            if wait_for_propagation and propagating and attempt < self.attempts and in_window:
+                self._wait(
+                    step,
+                    attempt,
+                    delay,
+                    f"waiting for new objects to propagate ({waited:g} of {self.window:g}s)",
+                )
+                waited += delay
                 delay = min(delay * 2, self.max_backoff)
                 continue
             hint = GRAPH_HINTS.get(code)
             if propagating and wait_for_propagation:
-                hint = "new Entra objects can take minutes to propagate; retry the command later"
+                hint = (
+                    f"new Entra objects were still not visible after {waited:g}s; run the same "
+                    "command again later, or widen AGENTCTL_ENTRA_PROPAGATION_WINDOW (seconds)"
+                )
             raise ProviderError(
                 f"Graph {method} {url} answered HTTP {response.status_code} {code}: {message}",
                 hint=hint,
@@ -157,26 +178,40 @@ def retry_propagation(
     *,
     retriable: Callable[[Exception], bool],
     sleep: Callable[[float], None],
-    attempts: int = 8,
+    attempts: int = 1000,
     backoff: float = 1.0,
     max_backoff: float = 30.0,
     progress: Progress | None = None,
     step: str = "",
+    window: float = PROPAGATION_WINDOW,
 ) -> Any:
     """Call `fn` until it stops raising a `retriable` error (new credentials and principals are
-    refused by the token endpoint for a while: AADSTS700016, 7000215)."""
+    refused by the token endpoint for a while: AADSTS700016, 7000215), for up to `window`
+    seconds of waiting."""
     delay = backoff
+    waited = 0.0
     for attempt in range(1, attempts + 1):
         try:
             return fn()
         except Exception as exc:
-            if attempt == attempts or not retriable(exc):
+            if attempt == attempts or not retriable(exc) or waited + delay > window:
                 raise
             if progress is not None:
-                progress(f"{step}: new credential not usable yet; retry {attempt} in {delay:g}s")
+                progress(
+                    f"{step}: new credential not usable yet; retry {attempt} in {delay:g}s "
+                    f"({waited:g} of {window:g}s)"
+                )
             sleep(delay)
+            waited += delay
             delay = min(delay * 2, max_backoff)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-__all__ = ["GRAPH_HINTS", "GraphCall", "GraphClient", "Progress", "retry_propagation"]
+__all__ = [
+    "GRAPH_HINTS",
+    "PROPAGATION_WINDOW",
+    "GraphCall",
+    "GraphClient",
+    "Progress",
+    "retry_propagation",
+]

@@ -1,6 +1,11 @@
-"""Client credentials for Entra apps and blueprints: a secret, or a certificate whose private key
-stays local. Entra identifies a certificate by its thumbprint in the client assertion's header
-(`x5t` = SHA-1, `x5t#S256` = SHA-256, base64url of the DER certificate's digest).
+"""Client credentials for Entra apps and blueprints: a secret, a certificate whose private key
+stays local, or a federated identity credential. Entra identifies a certificate by its thumbprint
+in the client assertion's header (`x5t` = SHA-1, `x5t#S256` = SHA-256, base64url of the DER
+certificate's digest). A federated credential keeps no secret at all: the client assertion is a
+token another issuer wrote to a file (workload identity federation: a Kubernetes service-account
+token, a CI job's OIDC token, a managed identity's token), matched by Entra against the app's
+federatedIdentityCredentials (issuer, subject, audience api://AzureADTokenExchange); the file is
+read at each use, since its issuer rotates it.
 """
 
 from __future__ import annotations
@@ -17,29 +22,53 @@ from agentctl.errors import ConfigError
 
 @dataclass(frozen=True)
 class ClientCredential:
-    """Exactly one of `secret` or (`private_key_pem`, `certificate_pem`)."""
+    """Exactly one of `secret`, (`private_key_pem`, `certificate_pem`) or
+    `federated_token_file`."""
 
     secret: str | None = field(default=None, repr=False)
     private_key_pem: str | None = field(default=None, repr=False)
     certificate_pem: str | None = None
+    federated_token_file: str | None = None  # a path: the token in it is the assertion
 
     def __post_init__(self) -> None:
         has_cert = bool(self.private_key_pem and self.certificate_pem)
-        if bool(self.secret) == has_cert:
+        if [bool(self.secret), has_cert, bool(self.federated_token_file)].count(True) != 1:
             raise ConfigError(
-                "an Entra client credential is either a secret or a private key + certificate",
+                "an Entra client credential is a secret, a private key + certificate, or a "
+                "federated token file",
                 hint="store one of them for the client (`agentctl profile …`)",
             )
 
     @property
     def kind(self) -> str:
+        if self.federated_token_file:
+            return "federated"
         return "secret" if self.secret else "certificate"
 
     def describe(self) -> dict[str, Any]:
         """What can be shown: the kind and a fingerprint, never the value."""
         if self.secret:
             return {"kind": "secret", "fingerprint": fingerprint(self.secret)}
+        if self.federated_token_file:
+            return {"kind": "federated", "token_file": self.federated_token_file}
         return {"kind": "certificate", "thumbprint_sha1": self.thumbprints()[0]}
+
+    def federated_assertion(self) -> str:
+        """The token in the federated token file, read now (its issuer rotates it)."""
+        from agentctl import files
+
+        path = self._pem("federated_token_file")
+        text = files.read_text(
+            path, what="federated token file", limit=64 * 1024, error=ConfigError
+        )
+        token = text.strip()
+        if token.count(".") != 2:
+            raise ConfigError(
+                f"the federated token file {path} holds no JWT",
+                hint="point it at the file your platform writes the workload's token to "
+                "(e.g. AZURE_FEDERATED_TOKEN_FILE)",
+            )
+        return token
 
     def thumbprints(self) -> tuple[str, str]:
         """(SHA-1 hex, base64url SHA-256) of the certificate."""
@@ -51,9 +80,12 @@ class ClientCredential:
         sha256 = _b64url(cert.fingerprint(hashes.SHA256()))
         return sha1, sha256
 
-    def for_msal(self) -> str | dict[str, str]:
+    def for_msal(self) -> str | dict[str, Any]:
         if self.secret:
             return self.secret
+        if self.federated_token_file:
+            # msal calls it for each token request, so a rotated file is picked up.
+            return {"client_assertion": self.federated_assertion}
         return {
             "private_key": self._pem("private_key_pem"),
             "public_certificate": self._pem("certificate_pem"),
@@ -63,10 +95,12 @@ class ClientCredential:
         """Form fields that authenticate `client_id` at `token_endpoint` (for the raw legs)."""
         if self.secret:
             return {"client_secret": self.secret}
-        return {
-            "client_assertion_type": ASSERTION_TYPE,
-            "client_assertion": self.assertion(client_id, token_endpoint, now),
-        }
+        assertion = (
+            self.federated_assertion()
+            if self.federated_token_file
+            else self.assertion(client_id, token_endpoint, now)
+        )
+        return {"client_assertion_type": ASSERTION_TYPE, "client_assertion": assertion}
 
     def assertion(self, client_id: str, audience: str, now: float) -> str:
         """An RFC 7523 client assertion signed with the certificate's key."""
@@ -94,11 +128,13 @@ class ClientCredential:
     def _pem(self, name: str) -> str:
         value = getattr(self, name)
         if not isinstance(value, str):
-            raise ConfigError("this Entra credential is a secret, not a certificate")
+            raise ConfigError(f"this Entra credential is a {self.kind}, not a certificate")
         return value
 
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+# How a federated credential is kept in agentctl's store: no secret, the token file's path.
+FEDERATED_METHOD = "federated_token_file"
 
 
 @dataclass(frozen=True)
@@ -154,4 +190,10 @@ def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-__all__ = ["ASSERTION_TYPE", "ClientCredential", "GeneratedCertificate", "generate_certificate"]
+__all__ = [
+    "ASSERTION_TYPE",
+    "FEDERATED_METHOD",
+    "ClientCredential",
+    "GeneratedCertificate",
+    "generate_certificate",
+]

@@ -23,15 +23,15 @@ from typing import TYPE_CHECKING, Any
 
 from agentctl.errors import ConfigError, ProviderError, UsageError
 from agentctl.oauth.transport import json_body, raise_for_oauth_error, send
-from agentctl.providers.entra_credentials import ASSERTION_TYPE, ClientCredential
-from agentctl.providers.entra_models import (
+from agentctl.providers.entra.credentials import ASSERTION_TYPE, ClientCredential
+from agentctl.providers.entra.models import (
     TOKEN_EXCHANGE_SCOPE,
     DeviceFlow,
     EntraSettings,
     EntraToken,
     Leg,
 )
-from agentctl.providers.entra_msal import (
+from agentctl.providers.entra.msal_client import (
     confidential_app,
     entra_error,
     public_app,
@@ -243,7 +243,12 @@ class EntraTokens:
             except ValueError:
                 data = None
             if isinstance(data, dict) and isinstance(data.get("error"), str):
-                raise entra_error(data, status=response.status_code, endpoint=endpoint)
+                raise entra_error(
+                    data,
+                    status=response.status_code,
+                    endpoint=endpoint,
+                    grant_type=form.get("grant_type"),
+                )
             raise_for_oauth_error(response)
         token = make_token(json_body(response, "token response"), "http")
         return Leg(name, form["grant_type"], form["client_id"], endpoint, form, token)
@@ -331,10 +336,38 @@ class EntraTokens:
             "grant_type": JWT_BEARER,
             "requested_token_use": "on_behalf_of",
             "assertion": user_token,
-            "scope": scope,
+            # offline_access: Entra then returns a refresh token the agent can keep, so the
+            # user need not sign in again (agent-on-behalf-of-oauth-flow: refresh_token grant
+            # with the same client assertion).
+            "scope": _with_offline_access(scope),
             **self._as_agent(agent_app_id, t1),
         }
         return t1, self.post_token("leg 2: on-behalf-of as the agent identity", form, tenant=tenant)
+
+    def agent_obo_refresh(
+        self,
+        agent_app_id: str,
+        refresh_token: str,
+        scope: str,
+        *,
+        blueprint_app_id: str | None = None,
+        credential: ClientCredential | None = None,
+        tenant: str | None = None,
+    ) -> tuple[Leg, Leg]:
+        """Agent OBO again without the user: T1, then grant_type=refresh_token as the agent
+        identity with T1 as client assertion. The answer carries a new refresh token."""
+        t1 = self.exchange_token(
+            agent_app_id, blueprint_app_id=blueprint_app_id, credential=credential, tenant=tenant
+        )
+        form = {
+            "grant_type": "refresh_token",
+            "refresh_token": refresh_token,
+            "scope": _with_offline_access(scope),
+            **self._as_agent(agent_app_id, t1),
+        }
+        return t1, self.post_token(
+            "leg 2: refresh as the agent identity (kept refresh token)", form, tenant=tenant
+        )
 
     def agent_user_token(
         self,
@@ -368,6 +401,10 @@ class EntraTokens:
             **self._as_agent(agent_app_id, t1),
         }
         return t1, t2, self.post_token("leg 3: agent user token (user_fic)", form, tenant=tenant)
+
+
+def _with_offline_access(scope: str) -> str:
+    return scope if "offline_access" in scope.split() else f"{scope} offline_access"
 
 
 __all__ = ["JWT_BEARER", "EntraTokens", "decode", "entra_error", "make_token", "split_scopes"]
