@@ -1,0 +1,1 @@
+"""Browser test fixtures: the Node runner for Playwright (playwright-core, node/)."""
