@@ -91,14 +91,20 @@ def test_register_with_private_key_jwt(oidc_peer: str, aud: str) -> None:
     )
 
 
-def test_token_exchange_is_a_clear_unsupported_error(idp: OidcProvider) -> None:
+def test_token_exchange_is_tried_and_the_servers_refusal_is_a_clear_unsupported_error(
+    idp: OidcProvider,
+) -> None:
+    """Metadata is advice: the unlisted grant is sent, and exit 8 comes from the server's own
+    unsupported_grant_type, with both facts in the message."""
     subject = idp.client_credentials(ADMIN, scope="api:read").access_token
     with pytest.raises(UnsupportedError) as info:
         idp.exchange(ExchangeRequest(subject_token=subject), client=ADMIN)
     assert info.value.message == (
         "this IdP does not offer token exchange (grant_types_supported lacks "
-        "urn:ietf:params:oauth:grant-type:token-exchange)"
+        "urn:ietf:params:oauth:grant-type:token-exchange, and it answered "
+        "unsupported_grant_type)"
     )
+    assert info.value.details["tried"] is True
     assert info.value.exit_code == ExitCode.UNSUPPORTED
     with pytest.raises(UnsupportedError, match="JWT bearer grant"):
         idp.jwt_bearer("x.y.z", client=ADMIN)
