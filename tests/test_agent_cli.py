@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from agentctl.config import paths
 from agentctl.errors import OAuthError
 from agentctl.http import build_http_client
 from agentctl.idp.inprocess import in_process_client
@@ -20,7 +19,7 @@ from agentctl.providers.oidc import OidcProvider
 from tests.conftest import MemoryKeyring
 from tests.emulators.entra.profile import add_entra_profile
 from tests.emulators.entra.world import EntraWorld, make_world
-from tests.helpers import run
+from tests.helpers import run, stored_credential
 from tests.idp.conftest import _fast_kdf  # noqa: F401 - fixture
 
 ENVELOPE = {"schema", "command", "status", "exit_code", "data", "errors", "warnings"}
@@ -39,8 +38,7 @@ def _embedded() -> LocalProvider:
 
 
 def _stored(name: str) -> dict[str, Any]:
-    doc = json.loads((paths.data_dir() / "agents.json").read_text())
-    return doc["profiles"]["local"][name]["credential"]  # type: ignore[no-any-return]
+    return stored_credential(name)
 
 
 def _cred(blob: dict[str, Any]) -> Credential:
@@ -199,7 +197,8 @@ def test_entra_agent_identity_delete_removes_what_register_made(entra: EntraWorl
     assert run("agent", "rotate", "aid", "--profile", "contoso", obj=obj).exit_code == 0
     deleted = _json("agent", "delete", "aid", "--profile", "contoso", obj=obj)["data"]
     assert any("blueprint" in d for d in deleted["deleted_at_idp"])
-    assert blueprint not in entra.emu.apps
+    # Deletes are soft (30-day recycle bin): the blueprint is marked deleted, not purged.
+    assert entra.emu.apps[blueprint].deleted_at is not None
 
 
 # -- the JSON contract -------------------------------------------------------------------------

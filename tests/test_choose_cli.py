@@ -65,6 +65,7 @@ def test_json_contract() -> None:
         "idp_notes",
         "paths",
         "next_commands",
+        "profile",
     }
     assert data["recommended"] == "hybrid_obo"
     assert [r["mode"] for r in data["ranking"]] == ["hybrid_obo", "agent_identity", "user_scoped"]
@@ -80,6 +81,7 @@ def test_json_contract() -> None:
     assert data["answers"]["targets"] == {"value": ["api", "browser", "mcp"], "assumed": False}
     assert data["answers"]["decides"] == {"value": "asked", "assumed": True}
     assert data["assumed"] == [
+        "user_present",
         "user_could_do_it",
         "beyond_user_permissions",
         "spans_domains",
@@ -117,11 +119,27 @@ def test_json_contract() -> None:
         assert set(c) == {"command", "purpose"}
         assert c["command"].startswith("agentctl ")
     commands = [c["command"] for c in data["next_commands"]]
-    assert (
-        "agentctl exchange --mode obo --profile okta --via id-jag "
-        "--resource https://mcp.example.com/mcp" in commands
+    # No okta profile yet: the first command makes one; only what agentctl cannot know is <…>.
+    assert commands[0] == (
+        "agentctl profile add okta --kind oidc --issuer <issuer-url> --client-id <client-id> "
+        "--secret-stdin"
     )
-    assert "agentctl exchange --mode obo --profile okta --emit playwright" in commands
+    assert (
+        "agentctl exchange --via id-jag --resource <https://your-mcp-server/mcp> --profile okta"
+        in commands
+    )
+    assert (
+        "agentctl exchange --mode obo --profile okta --emit playwright-python "
+        "--out agent_auth.py" in commands
+    )
+    assert data["profile"] == {
+        "name": None,
+        "kind": "okta",
+        "configured": False,
+        "flag": True,
+        "agent": None,
+        "user": None,
+    }
 
 
 def test_human_output_shows_the_recommendation_tradeoff_and_next_commands() -> None:
@@ -131,7 +149,8 @@ def test_human_output_shows_the_recommendation_tradeoff_and_next_commands() -> N
     assert "Recommended: hybrid on-behalf-of (OBO) (hybrid_obo)" in out
     assert "(attribution=required)" in out
     for words in (
-        "token exchange + agent registration",
+        "not possible (no delegation)",  # Keycloak's own setup row, not the design's
+        "cannot delegate: at most azp = the agent",
         "user authorised, agent acted",
         "attributed automation",
         "start user-scoped, move to hybrid OBO when attribution matters",
@@ -224,6 +243,7 @@ def test_stdin_answers_and_prompts_cannot_share_stdin() -> None:
 def test_prompts_numbers_values_why_and_defaults() -> None:
     replies = [
         "3",  # initiator -> system
+        "",  # user_present -> default
         "",  # user_could_do_it -> default
         "?",  # beyond_user_permissions: why ...
         "maybe",  # ... not an option ...
@@ -247,7 +267,7 @@ def test_prompts_numbers_values_why_and_defaults() -> None:
     assert values["idp"] == "okta"
     assert values["targets"] == ["api", "mcp"]
     assert data["assumed"] == []  # Enter on a prompt is an answer, not an assumption
-    assert "[1/9] Who starts each task the agent runs?" in res.stderr
+    assert "[1/10] Who starts each task the agent runs?" in res.stderr
     assert "why this matters: Such permissions can only live" in res.stderr
     assert "'maybe' is not an option" in res.stderr
 
@@ -259,11 +279,11 @@ def test_prompts_only_ask_what_was_not_answered() -> None:
         *SYSTEM,
         "-a",
         "idp=entra",
-        stdin="\n" * 7,
+        stdin="\n" * 8,
         env={"COLUMNS": "100"},
     )
     assert res.exit_code == 0, res.stderr
-    assert "[1/7] Could that person do the task" in res.stderr
+    assert "[1/8] Is that person there while the agent works" in res.stderr
     assert "Who starts each task" not in res.stderr
     assert "Recommended: agent identity (agent_identity)" in res.stdout
 

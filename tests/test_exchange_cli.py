@@ -128,7 +128,9 @@ def test_password_from_a_hidden_prompt_on_stderr(embedded: str) -> None:
         stdin=PASSWORD + "\n",
     )
     assert r.exit_code == 0, r.stdout + r.stderr
-    assert "password for alice" in r.stderr
+    # no terminal (the test runner's stdin is a pipe): the piped line is read without a prompt
+    # nobody would see, and without getpass's GetPassWarning
+    assert "password for alice" not in r.stderr
     assert r.json()["data"]["runs"][0]["ok"] is True
 
 
@@ -154,6 +156,7 @@ def test_obo_after_the_grant_names_the_user_and_the_agent(embedded: str) -> None
         "sub is the user",
         "act.sub is the agent",
         "audience is the target",
+        "a scope is granted",
         "scopes did not widen",
         "lifetime within the subject token's",
     }
@@ -281,21 +284,27 @@ def test_unsupported_exits_8_against_the_independent_oidc_provider(oidc_peer: st
         "--issuer",
         oidc_peer,
         "--client-id",
-        "agentctl-test",
+        "agentctl-admin",
         "--secret-stdin",
-        stdin="not-used\n",
+        stdin="agentctl-admin-secret\n",
     )
     assert r.exit_code == 0, r.stderr
+    # The metadata omits token exchange; it is tried, and exit 8 is the server's own answer.
     r = xrun("--mode", "obo", "--profile", "peer", "--subject-token", "opaque-user-token")
     assert r.exit_code == 8
     assert "this IdP does not offer token exchange" in r.stderr
+    assert "it answered unsupported_grant_type" in r.stderr
 
 
 def test_usage_errors_exit_2(embedded: str) -> None:
     assert xrun("--agent", "bot").exit_code == 2
     assert xrun("--via", "id-jag", "--agent", "bot").exit_code == 2
     assert xrun("--mode", "all", "--emit", "header", "--agent", "bot").exit_code == 2
-    assert xrun("--mode", "agent", "--agent", "bot", "--emit", "cookie").exit_code == 2
+    assert xrun("--mode", "agent", "--agent", "bot", "--emit", "cookies").exit_code == 2
+    # The old leaky form (extraHTTPHeaders to every origin) is refused, naming its successors.
+    old = xrun("--mode", "agent", "--agent", "bot", "--emit", "playwright")
+    assert old.exit_code == 2
+    assert "playwright-python or playwright-node" in old.stderr
     unknown = xrun("--mode", "agent", "--agent", "nobody")
     assert unknown.exit_code == 3
     assert "nobody" in unknown.stderr
@@ -367,16 +376,17 @@ def test_emit_writes_only_the_token_line_on_stdout(embedded: str, fmt: str) -> N
 
 
 def test_emit_playwright_to_a_private_file(embedded: str, tmp_path: Path) -> None:
-    target = tmp_path / "context.json"
-    r = xrun("--mode", "agent", "--agent", "bot", "--emit", "playwright", "--out", str(target))
+    target = tmp_path / "agent-auth.cjs"
+    r = xrun("--mode", "agent", "--agent", "bot", "--emit", "playwright-node", "--out", str(target))
     assert r.exit_code == 0, r.stderr
     assert "eyJ" not in r.stdout
     assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
-    doc = json.loads(target.read_text())
-    header = doc["extraHTTPHeaders"]["Authorization"]
-    assert header.startswith("Bearer ")
+    text = target.read_text()
+    assert "extraHTTPHeaders" not in text  # the header goes to the app's origin only
+    assert 'const ORIGIN = "http://127.0.0.1:8400";' in text
+    assert '"baseURL": "http://127.0.0.1:8400/i/enterprise/resource"' in text
+    header = text.split('const AUTHORIZATION = "', 1)[1].split('"', 1)[0]
     assert claims(header.removeprefix("Bearer "))["sub"].startswith("agt_")
-    assert doc["baseURL"] == "http://127.0.0.1:8400/i/enterprise/resource"
 
 
 def test_no_token_is_emitted_when_a_check_fails(embedded: str) -> None:
@@ -401,6 +411,7 @@ DATA_KEYS = {
     "via",
     "targets",
     "ok",
+    "notes",
     "runs",
     "table",
     "emit",
@@ -467,9 +478,22 @@ def test_json_contract(embedded: str) -> None:
 # -- the same over real HTTP: `agentctl idp` serving on 127.0.0.1 ---------------------------
 
 
-def test_every_mode_over_http_against_a_served_idp(idp: Idp) -> None:
+def test_every_mode_over_http_against_a_served_idp(idp: Idp, tmp_path: Path) -> None:
     assert run("profile", "add", "served", "--kind", "local", "--issuer", idp.url()).exit_code == 0
+    # An audience is the administrator's to allow: asserted by the client alone it is refused,
+    # carried by an initial access token it is granted.
     r = run("register", "sbot", "--profile", "served", "--audience", API)
+    assert r.exit_code == 6, r.stderr
+    assert "set by the administrator" in r.stderr
+    iat = tmp_path / "iat.txt"
+    made = run("idp", "registration-token", "--audience", API, "--out", str(iat))
+    assert made.exit_code == 0, made.stderr
+    assert iat.stat().st_mode & 0o777 == 0o600
+    r = run(
+        *("register", "sbot", "--profile", "served", "--audience", API),
+        "--initial-access-token-stdin",
+        stdin=iat.read_text(),
+    )
     assert r.exit_code == 0, r.stdout + r.stderr
     idp.user("alice")
     idp.svc.grant("alice", "sbot")

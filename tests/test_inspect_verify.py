@@ -323,3 +323,37 @@ def test_plain_http_jwks_off_loopback_is_refused() -> None:
     )
     assert code == ExitCode.CONFIG
     assert "plain http" in doc["errors"][0]["message"]
+
+
+def _nested(*subs: str) -> dict[str, Any]:
+    act: dict[str, Any] | None = None
+    for sub in reversed(subs):
+        act = {"sub": sub, **({"act": act} if act else {})}
+    assert act is not None
+    return act
+
+
+@pytest.mark.parametrize(
+    ("actors", "says"),
+    [
+        (("agent-a", "agent-b", "agent-a"), "repeats an actor (agent-a)"),
+        (("a1", "a2", "a3", "a4", "a5"), "5 actors"),
+    ],
+)
+def test_a_well_signed_token_with_an_unacceptable_chain_fails_verification(
+    issuer: Server, actors: tuple[str, ...], says: str
+) -> None:
+    token = sign(claims_for(issuer.url, act=_nested(*actors)))
+    code, doc = verify_json(token, "--jwks", issuer.url + "/jwks")
+    assert code == ExitCode.VERIFY, doc
+    v = doc["data"]["verification"]
+    assert v["status"] == "failed", v
+    assert says in v["reason"]
+    assert v["checks"]["signature"] == "ok (RS256)"  # the signature was fine; the chain is not
+
+
+def test_a_chain_within_the_limit_verifies(issuer: Server) -> None:
+    token = sign(claims_for(issuer.url, act=_nested("a1", "a2", "a3", "a4")))
+    code, doc = verify_json(token, "--jwks", issuer.url + "/jwks")
+    assert code == 0, doc
+    assert doc["data"]["verification"]["checks"]["act_chain"] == "ok"

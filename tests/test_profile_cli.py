@@ -206,7 +206,7 @@ def test_json_contract_of_every_profile_command() -> None:
     assert set(listed) == {"active", "profiles"}
     assert set(listed["active"]) == {"value", "source", "detail"}
     shown = run("profile", "show", "corp", "--json").json()["data"]
-    assert set(shown) == {"profile", "settings", "secret"}
+    assert set(shown) == {"profile", "settings", "secret", "grants"}
     assert list(shown["settings"]) == [
         "profile", "kind", "issuer", "client_id", "auth_method", "secret_store", "secret_ref",
         "key_id", "assertion_audience", "ca_bundle", "audience", "scope",

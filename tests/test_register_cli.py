@@ -14,7 +14,6 @@ import keyring.backends.fail
 import pytest
 from flask import Flask, jsonify, request
 
-from agentctl.config import paths
 from agentctl.http import build_http_client
 from agentctl.idp.inprocess import in_process_client
 from agentctl.idp.service import IdpService
@@ -24,7 +23,7 @@ from agentctl.providers.oidc import OidcProvider
 from tests.conftest import MemoryKeyring
 from tests.emulators.entra.profile import add_entra_profile
 from tests.emulators.entra.world import EntraWorld, make_world
-from tests.helpers import run
+from tests.helpers import run, state_db_bytes, stored_credential
 from tests.idp.conftest import Idp, _fast_kdf, decode, idp  # noqa: F401 - fixtures
 
 
@@ -59,9 +58,8 @@ def test_register_on_the_embedded_idp_prints_what_was_made_and_not_the_secret() 
     out = res.stdout
     assert "registered agent billing-bot" in out
     assert "http://127.0.0.1:8400/i/enterprise/token" in out
-    assert "agents.json" in out  # where the secret is stored
-    stored = json.loads((paths.data_dir() / "agents.json").read_text())
-    secret = stored["profiles"]["local"]["billing-bot"]["credential"]["secret"]
+    assert "agentctl.sqlite3" in out  # where the secret is stored
+    secret = stored_credential("billing-bot")["secret"]
     assert secret not in out
     assert secret not in res.stderr
     agent = IdpService.open().agent("billing-bot")
@@ -151,8 +149,7 @@ def test_register_over_http_keeps_the_secret_in_the_keyring(
     assert "OS keyring" in data["credential"]["stored_in"]
     blob = json.loads(memory_keyring.items[("agentctl", "srv/agent/remote")])
     assert blob["registration_access_token"]  # kept for RFC 7592 rotate/delete
-    index = (paths.config_dir() / "agents.json").read_text()
-    assert blob["secret"] not in index
+    assert blob["secret"].encode() not in state_db_bytes()
     assert idp.svc.agent("remote").sponsor == "bob@example.com"
     client = build_http_client(timeout=10)
     provider = LocalProvider.at_url(client, idp.url())
@@ -170,14 +167,14 @@ def test_a_store_failure_after_registration_rolls_the_client_back(idp: Idp) -> N
     assert "no usable OS keyring" in lines[0]
     assert "removed from the IdP again" in lines[0]
     assert idp.svc.list_agents() == []  # nothing half-made at the IdP
-    assert not (paths.config_dir() / "agents.json").exists()
+    assert run("agent", "list", "--profile", "srv", "--json").json()["data"]["agents"] == []
 
 
 def test_a_served_embedded_idp_also_keeps_credentials_with_its_data(idp: Idp) -> None:  # noqa: F811
     _served_profile(idp)
     keyring.set_keyring(keyring.backends.fail.Keyring())  # type: ignore[no-untyped-call]
     data = _json("register", "remote", "--profile", "srv")["data"]
-    assert "agents.json" in data["credential"]["stored_in"]
+    assert "agentctl.sqlite3" in data["credential"]["stored_in"]
     assert data["agent"]["extra"]["registration_client_uri"].startswith(idp.url())
     assert run("agent", "delete", "remote", "--profile", "srv").exit_code == 0
     assert idp.svc.list_agents() == []  # deleted at the server by RFC 7592
@@ -387,6 +384,8 @@ def test_entra_dry_run_prints_graph_requests_and_creates_nothing(entra: EntraWor
         obj={"transport": entra.transport},
     )["data"]
     urls = [r["url"] for r in data["requests"]]
-    assert any(u.endswith("/beta/applications") for u in urls)
-    assert any("Microsoft.Graph.AgentIdentity" in u for u in urls)
+    assert any(
+        u.endswith("/v1.0/applications/microsoft.graph.agentIdentityBlueprint") for u in urls
+    )
+    assert any(u.endswith("/v1.0/servicePrincipals/microsoft.graph.agentIdentity") for u in urls)
     assert set(entra.emu.apps) == before

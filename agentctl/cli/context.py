@@ -3,7 +3,8 @@
 `http_for(ctx, ...)` is the only way a command gets an HTTP client:
 - a transport injected by the caller through the click context object (`obj={"transport": t}`),
   which is how tests route the CLI to loopback emulators (Entra) without patching anything;
-- for the embedded IdP without a URL, an in-process `httpx.WSGITransport` over its Flask app;
+- for the embedded IdP without a URL, an in-process `httpx.WSGITransport` over its Flask app
+  for the IdP's own origin, the network for every other URL;
 - otherwise the network, TLS verified (`ca_bundle` for a private CA).
 """
 
@@ -25,13 +26,18 @@ def injected(ctx: click.Context | None, key: str) -> Any:
     return obj.get(key) if isinstance(obj, dict) else None
 
 
-def embedded_transport() -> httpx.BaseTransport:
-    """The embedded IdP in-process: real HTTP semantics, no server to start."""
+def embedded_transport(ca_bundle: str | None = None) -> httpx.BaseTransport:
+    """The embedded IdP in-process: real HTTP semantics, no server to start. Only its own
+    origin goes to it; any other URL (an MCP server, a foreign authorization server) goes out
+    over the network, as it would from any other profile."""
     import httpx
 
+    from agentctl.http import OriginRouter, network_transport
+    from agentctl.idp.constants import DEFAULT_BASE_URL
     from agentctl.idp.inprocess import in_process_app
 
-    return httpx.WSGITransport(app=in_process_app(), remote_addr="127.0.0.1")
+    inner = httpx.WSGITransport(app=in_process_app(), remote_addr="127.0.0.1")
+    return OriginRouter({DEFAULT_BASE_URL: inner}, fallback=lambda: network_transport(ca_bundle))
 
 
 def http_for(
@@ -46,7 +52,7 @@ def http_for(
 
     transport = injected(ctx, "transport")
     if transport is None and embedded:
-        transport = embedded_transport()
+        transport = embedded_transport(ca_bundle)
     return build_http_client(transport=transport, ca_bundle=ca_bundle, event_hooks=event_hooks)
 
 

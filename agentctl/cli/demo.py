@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from agentctl.cli.options import JsonOpt, ShowTokenOpt
+
+if TYPE_CHECKING:
+    from agentctl.output.result import Result
 
 
 def demo_command(
@@ -29,9 +34,23 @@ def demo_command(
 
     with http_for(ctx, embedded=True) as http:
         result = run_demo(http=http, now=lambda: datetime.now(tz=UTC), show_token=show_token)
+    remember_demo_defaults(result)
     emit(result, json_out=json_out, human=render_demo)
     if result.exit_code:
         raise typer.Exit(int(result.exit_code))
+
+
+def remember_demo_defaults(result: Result) -> None:
+    """Make the demo's agent and user the embedded profile's defaults, so that
+    `agentctl exchange --mode obo` runs as is afterwards. Defaults a person chose stay, unless
+    the agent they name is gone."""
+    from agentctl.services.demo import demo_settings
+    from agentctl.services.exchange import remember_demo_defaults as remember
+
+    agent = (result.data.get("agent") or {}).get("name")
+    user = (result.data.get("user") or {}).get("name")
+    if isinstance(agent, str) and isinstance(user, str):
+        result.data["defaults"] = remember(demo_settings(), agent=agent, user=user)
 
 
 def register(app: typer.Typer) -> None:

@@ -8,6 +8,7 @@ import click
 import typer
 
 from agentctl.cli.options import JsonOpt, ProfileOpt, ShowTokenOpt, TraceOpt
+from agentctl.core.emit import EMIT_HELP, FORMATS
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -21,10 +22,11 @@ def exchange_command(
         str | None,
         typer.Option(
             "--mode",
-            click_type=click.Choice(("agent", "user", "obo", "all")),
+            click_type=click.Choice(("agent", "user", "obo", "all", "agent-user")),
             help="agent: the agent as itself (client credentials). user: the user's token, no "
             "actor (RFC 8693 impersonation when a target is given). obo: the user's token with "
-            "the agent as actor (RFC 8693 delegation). all: the three side by side.",
+            "the agent as actor (RFC 8693 delegation). all: the three side by side. "
+            "agent-user (Entra): the agent as its own agent user.",
             show_default=False,
         ),
     ] = None,
@@ -40,15 +42,20 @@ def exchange_command(
     ] = None,
     agent: Annotated[
         str | None,
-        typer.Option("--agent", help="The agent (name or client id; `agentctl agent list`)."),
+        typer.Option(
+            "--agent",
+            help="The agent (name or client id; `agentctl agent list`). Default: the "
+            "profile's (`agentctl agent use`).",
+        ),
     ] = None,
     user: Annotated[
         str | None,
         typer.Option(
             "--user",
             help="Embedded IdP only: sign this user in through its loopback shortcut (password "
-            f"from ${PASSWORD_ENV}, --password-stdin or a hidden prompt). Other IdPs: omit it "
-            "and sign in by device code.",
+            f"from ${PASSWORD_ENV}, --password-stdin or a hidden prompt). Default: the "
+            "profile's (`agentctl agent use --user`). Other IdPs: omit it and sign in by "
+            "device code.",
         ),
     ] = None,
     password_stdin: Annotated[
@@ -85,11 +92,9 @@ def exchange_command(
         str | None,
         typer.Option(
             "--emit",
-            click_type=click.Choice(("header", "env", "curl", "playwright")),
-            help="Write the resulting token for an HTTP client or browser: an Authorization "
-            "header line, a shell export (AGENTCTL_TOKEN), a curl command, or a Playwright "
-            "context file (extraHTTPHeaders). This writes the RAW token (that is the point); "
-            "only when every check holds.",
+            metavar="FORM[:OPTS]",
+            autocompletion=_emit_forms,
+            help=EMIT_HELP,
         ),
     ] = None,
     out: Annotated[
@@ -100,6 +105,32 @@ def exchange_command(
             help="With --emit: write to FILE (mode 0600) instead of stdout.",
         ),
     ] = None,
+    emit_token: Annotated[
+        str | None,
+        typer.Option(
+            "--emit-token",
+            metavar="TOKEN",
+            help="With --emit: which token of the run to write — final (default), or one it "
+            "obtained on the way: id-token, id-jag, user-token, actor-token. id-jag (with --via "
+            "id-jag) stops after leg 1 and hands the ID-JAG to another client.",
+        ),
+    ] = None,
+    as_client_id: Annotated[
+        str | None,
+        typer.Option(
+            "--as-client-id",
+            help="With --via id-jag: the agent's client id at the resource's authorization "
+            "server when agentctl does not run it (secret from AGENTCTL_AS_CLIENT_SECRET).",
+        ),
+    ] = None,
+    open_browser: Annotated[
+        bool,
+        typer.Option(
+            "--open",
+            help="Device sign-in: also open the verification URL in a browser (a note, not an "
+            "error, when there is no browser or display).",
+        ),
+    ] = False,
     trace: TraceOpt = False,
     show_token: ShowTokenOpt = False,
     profile: ProfileOpt = None,
@@ -121,7 +152,15 @@ def exchange_command(
     from agentctl.oauth.trace import Tracer
     from agentctl.output import exchange as out_mod
     from agentctl.output.render import emit as render
-    from agentctl.services.exchange import ExchangeOptions, Hooks, run_exchange, validate
+    from agentctl.services.exchange import (
+        ExchangeOptions,
+        Hooks,
+        demo_password,
+        run_exchange,
+        validate,
+        with_profile_defaults,
+    )
+    from agentctl.services.resource_client import secret_for
 
     stdin_users = [
         n
@@ -144,15 +183,19 @@ def exchange_command(
             resource=tuple(resource or ()),
             scope=scope,
             emit=emit,
+            emit_token=emit_token,
+            as_client_id=as_client_id,
+            as_client_secret=secret_for(as_client_id),
             out=out,
             show_token=show_token,
             trace=trace,
         )
     )
     settings = resolve_settings(profile_flag=flag_from_context(ctx, "profile", profile))
+    options = with_profile_defaults(options, settings)
     sink = out_mod.trace_printer() if trace and not json_out else None
     tracer = Tracer(sink)
-    for value in (options.subject_token, options.actor_token):
+    for value in (options.subject_token, options.actor_token, options.as_client_secret):
         tracer.add_secret(value)
     http = http_for(
         ctx,
@@ -161,8 +204,12 @@ def exchange_command(
         event_hooks=tracer.hooks(),
     )
     hooks = Hooks(
-        password=_password_source(user, password_stdin),
-        prompt=out_mod.device_prompt(),
+        password=_password_source(
+            options.user,
+            password_stdin,
+            stored=lambda name: demo_password(settings, name),
+        ),
+        prompt=out_mod.device_prompt(open_url=_browser_opener() if open_browser else None),
     )
     with http:
         result = run_exchange(
@@ -190,6 +237,16 @@ def exchange_command(
         raise typer.Exit(int(result.exit_code))
 
 
+def _emit_forms(incomplete: str) -> list[str]:
+    return [f for f in FORMATS if f.startswith(incomplete)]
+
+
+def _browser_opener() -> Callable[[str], str]:
+    from agentctl.services.browser_open import open_verification
+
+    return open_verification
+
+
 def _token_arg(value: str | None) -> str | None:
     if value is None:
         return None
@@ -199,9 +256,15 @@ def _token_arg(value: str | None) -> str | None:
     return normalize(read_token_text(value))
 
 
-def _password_source(user: str | None, password_stdin: bool) -> Callable[[], str] | None:
+def _password_source(
+    user: str | None,
+    password_stdin: bool,
+    *,
+    stored: Callable[[str], str | None] | None = None,
+) -> Callable[[], str] | None:
     """The --user password, read only when the sign-in needs it: --password-stdin, then
-    $AGENTCTL_USER_PASSWORD, then a hidden prompt. Never a command-line value."""
+    $AGENTCTL_USER_PASSWORD, then the password `agentctl demo` kept for its user, then a
+    hidden prompt when there is a terminal. Never a command-line value."""
     if user is None:
         return None
 
@@ -211,20 +274,38 @@ def _password_source(user: str | None, password_stdin: bool) -> Callable[[], str
 
         from agentctl.errors import UsageError
 
+        hint = f"pipe it with --password-stdin, or set {PASSWORD_ENV}"
         if password_stdin:
-            value = sys.stdin.readline().rstrip("\r\n")
+            from agentctl import files
+
+            value = files.read_line(sys.stdin, what="the password on stdin")
         else:
-            value = os.environ.get(PASSWORD_ENV) or ""
-            if not value:
+            value = os.environ.get(PASSWORD_ENV) or (stored(user) if stored else None) or ""
+            if not value and _stdin_is_tty():
                 value = typer.prompt(f"password for {user}", hide_input=True, err=True)
+            elif not value:
+                # No terminal: getpass would warn (GetPassWarning), read stdin anyway and end
+                # as if interrupted (130) at end of input. Read the piped line here, quietly
+                # (no prompt: nobody is there to see it); none at all is a one-line usage error.
+                from agentctl import files
+
+                value = files.read_line(sys.stdin, what="the password on stdin")
+                if not value:
+                    raise UsageError(f"no password for {user} and no terminal to ask on", hint=hint)
         if not value:
-            raise UsageError(
-                f"no password for {user}",
-                hint=f"pipe it with --password-stdin, or set {PASSWORD_ENV}",
-            )
+            raise UsageError(f"no password for {user}", hint=hint)
         return value
 
     return read
+
+
+def _stdin_is_tty() -> bool:
+    import sys
+
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (ValueError, OSError):  # closed or detached stdin
+        return False
 
 
 def register(app: typer.Typer) -> None:

@@ -1,4 +1,4 @@
-"""`agentctl profile add|list|show|use|remove`: named IdP connections.
+"""`agentctl profile add|list|show|set|use|remove`: named IdP connections.
 
 Module-level imports stay light (typer only); the work happens in agentctl.services.profile,
 whose `*_profile` functions return a Result and take everything they need as arguments.
@@ -184,6 +184,40 @@ def show(
 
     chosen = name or flag_from_context(ctx, "profile", profile)
     emit(show_profile(chosen), json_out=json_out, human=render_show)
+
+
+@profile_app.command("set")
+def set_(
+    name: NameArg,
+    grant: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--grant",
+            help="Pin a grant the IdP offers although its metadata omits it (repeat): "
+            "client_credentials, token-exchange, jwt-bearer or device_code.",
+        ),
+    ] = None,
+    clear_grants: Annotated[
+        bool, typer.Option("--clear-grants", help="Forget the pinned grants first.")
+    ] = False,
+    auth_method: Annotated[
+        str | None,
+        typer.Option(
+            "--auth-method",
+            help="client_secret_basic, client_secret_post, private_key_jwt or none.",
+        ),
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Change an existing profile in place: pin grants, switch the auth method."""
+    from agentctl.output.profile import render_changed
+    from agentctl.output.render import emit
+    from agentctl.services.profile import set_profile
+
+    result = set_profile(
+        name, grants=tuple(grant or ()), clear_grants=clear_grants, auth_method=auth_method
+    )
+    emit(result, json_out=json_out, human=render_changed)
 
 
 @profile_app.command("use")

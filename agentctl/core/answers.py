@@ -148,14 +148,20 @@ def _first_line(exc: BaseException) -> str:
     return (str(exc).splitlines() or [type(exc).__name__])[0][:160]
 
 
-def resolve(given: Mapping[str, AnswerValue]) -> dict[str, Answer]:
-    """Every question answered: given answers as they are, the rest defaulted and assumed."""
+def resolve(
+    given: Mapping[str, AnswerValue], defaults: Mapping[str, AnswerValue] | None = None
+) -> dict[str, Answer]:
+    """Every question answered: given answers as they are, the rest defaulted and assumed.
+    `defaults` overrides a question's own default (`idp`: the kind of the user's profile)."""
     for key in given:
         question(key)
+    defaults = defaults or {}
     return {
         q.key: Answer(normalize(q.key, _raw(given[q.key])), False)
         if q.key in given
-        else Answer(q.default, True)
+        else Answer(
+            normalize(q.key, _raw(defaults[q.key])) if q.key in defaults else q.default, True
+        )
         for q in QUESTIONS
     }
 

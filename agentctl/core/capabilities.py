@@ -20,6 +20,28 @@ IDP_KINDS: Final = ("entra", "okta", "keycloak", "auth0", "oidc", "local")
 EXCHANGE_MODE: Final = {"user_scoped": "user", "hybrid_obo": "obo", "agent_identity": "agent"}
 
 
+# Grant types a profile can pin as offered (`agentctl profile set NAME --grant …`), for IdPs whose
+# metadata under-advertises: short names and the URIs they stand for (RFC 6749, 8693, 7523, 8628).
+GRANT_ALIASES: Final = {
+    "client_credentials": "client_credentials",
+    "client-credentials": "client_credentials",
+    "token-exchange": "urn:ietf:params:oauth:grant-type:token-exchange",
+    "token_exchange": "urn:ietf:params:oauth:grant-type:token-exchange",
+    "jwt-bearer": "urn:ietf:params:oauth:grant-type:jwt-bearer",
+    "jwt_bearer": "urn:ietf:params:oauth:grant-type:jwt-bearer",
+    "device_code": "urn:ietf:params:oauth:grant-type:device_code",
+    "device-code": "urn:ietf:params:oauth:grant-type:device_code",
+}
+PINNABLE_GRANTS: Final = tuple(dict.fromkeys(GRANT_ALIASES.values()))
+
+
+def grant_type(name: str) -> str | None:
+    """The grant type URI for a short name or the URI itself; None for one agentctl does not
+    use (so pinning it could change nothing)."""
+    value = GRANT_ALIASES.get(name.strip(), name.strip())
+    return value if value in PINNABLE_GRANTS else None
+
+
 class Support(StrEnum):
     YES = "yes"
     NO = "no"
@@ -81,9 +103,10 @@ class IdpCapabilities:
 
 
 _INJECTION = (
-    "no standard covers browser token injection: agentctl sets the token as an Authorization "
-    "header (agentctl exchange --emit header|env|curl|playwright); keep it audience-restricted "
-    "and short-lived"
+    "no standard covers browser token injection: agentctl gives the token to the app's origin "
+    "only, as a header, a cookie or browser storage (agentctl exchange --emit playwright-python"
+    "|playwright-node|storage-state|storage-script|cookie); keep it audience-restricted and "
+    "short-lived"
 )
 
 _NO_ACT = Claim("act", "absent (impersonation: the agent is not recorded as actor)")
@@ -322,7 +345,7 @@ _AUTH0 = IdpCapabilities(
     browser=(
         "Auth0's Session Transfer Token (Custom Token Exchange with "
         "audience=urn:<tenant>:session_transfer) opens a web session; otherwise inject the token "
-        "(agentctl exchange --emit header|env|curl|playwright)"
+        "(agentctl exchange --emit playwright-python|storage-state|cookie)"
     ),
 )
 
@@ -442,8 +465,10 @@ def id_jag_issuers() -> tuple[str, ...]:
 
 __all__ = [
     "EXCHANGE_MODE",
+    "GRANT_ALIASES",
     "IDP_KINDS",
     "MODES",
+    "PINNABLE_GRANTS",
     "Claim",
     "IdJagSupport",
     "IdpCapabilities",
@@ -451,5 +476,6 @@ __all__ = [
     "Support",
     "all_capabilities",
     "capabilities_for",
+    "grant_type",
     "id_jag_issuers",
 ]

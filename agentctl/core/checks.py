@@ -2,10 +2,11 @@
 
 - user (RFC 8693 impersonation): `sub` is the user; no `act`.
 - obo (RFC 8693 §4.1 delegation): `sub` is the user; `act.sub` is the agent; the audience is the
-  target; scopes did not widen; the lifetime stays within the subject token's.
+  target; some scope is granted and none widened; the lifetime stays within the subject token's.
 - agent (RFC 6749 §4.4, RFC 9068 §2.2): `sub` is the agent (the client); no `act`.
 - ID-JAG (draft-ietf-oauth-identity-assertion-authz-grant §3): `typ` oauth-id-jag+jwt; `aud` the
   resource AS; `client_id` the client there; `resource` as asked.
+- the resource's view (RFC 9728): `iss` one of its `authorization_servers`, `aud` its identifier.
 """
 
 from __future__ import annotations
@@ -115,6 +116,18 @@ def check_obo(
         checks.append(_audience(payload, audience))
     granted, allowed = set(scopes(payload)), set(scopes(subject_payload))
     widened = sorted(granted - allowed)
+    # A delegated token with no scope at all grants the agent nothing it can name: an IdP that
+    # drops the scopes (a device-code sign-in without any) yields a token that passes every
+    # other check yet is useless, or worse, read by a lax API as "everything".
+    checks.append(
+        Check(
+            "a scope is granted",
+            bool(granted),
+            "at least one scope",
+            _show(sorted(granted)) if granted else "(none)",
+            "RFC 8693 §2.2.1, RFC 6749 §3.3",
+        )
+    )
     checks.append(
         Check(
             "scopes did not widen",
@@ -192,6 +205,38 @@ def check_id_jag(
     return checks
 
 
+def check_resource_view(
+    payload: Mapping[str, Any], *, resource: str, authorization_servers: Collection[str]
+) -> list[Check]:
+    """Would the resource take this token? Its RFC 9728 metadata names the authorization
+    servers it trusts and its own identifier: the token's `iss` must be one of those servers
+    and its `aud` must carry that identifier (RFC 9728 §7.3, RFC 8707 §2; MCP requires both)."""
+    servers = [s for s in authorization_servers if isinstance(s, str)]
+    iss = payload.get("iss")
+    trusted = isinstance(iss, str) and _same_url(iss, servers)
+    return [
+        Check(
+            "issuer is an authorization server of the resource",
+            trusted,
+            " or ".join(servers) or "(the resource names none)",
+            _show(iss),
+            "RFC 9728 §2 (authorization_servers)",
+        ),
+        Check(
+            "audience is the resource",
+            _same_url(resource, audiences(payload)),
+            resource,
+            _show(payload.get("aud")),
+            "RFC 9728 §2 (resource), RFC 8707 §2",
+        ),
+    ]
+
+
+def _same_url(value: str, candidates: Collection[str]) -> bool:
+    """URL identifiers compared as published, forgiving only a trailing slash."""
+    return value.rstrip("/") in {c.rstrip("/") for c in candidates}
+
+
 def all_ok(checks: Collection[Check]) -> bool:
     return all(c.ok for c in checks)
 
@@ -204,6 +249,7 @@ __all__ = [
     "check_agent",
     "check_id_jag",
     "check_obo",
+    "check_resource_view",
     "check_user",
     "scopes",
 ]

@@ -39,6 +39,33 @@ TYP_KINDS: dict[str, Kind] = {
 }
 
 
+# Entra's token-exchange resource: App ID URI api://AzureADTokenExchange, app id fb60f99c-… (field
+# captures of Agent ID leg 1 show the GUID as `aud`; docs/protocols.md §6.6 the URI). A token for
+# it opens no API: it is the blueprint's exchange token T1, the federated credential assertion the
+# agent identity named by `fmi_path` presents as its client_assertion (agent-oauth-protocols; the
+# MSAL wiki "How to Use FIC and FMI in Agentic Scenarios").
+ENTRA_EXCHANGE_AUDIENCES = frozenset(
+    {"fb60f99c-7a34-4190-8149-302f77469936", "api://azureadtokenexchange"}
+)
+
+
+def entra_exchange_target(payload: dict[str, Any]) -> str | None:
+    """For an Entra Agent ID exchange token (T1): the agent identity it was issued for (the
+    `fmi_path`, the last segment of `sub` /eid1/c/pub/t/<tenant>/a/<blueprint>/<fmi_path>), or ""
+    when `sub` does not say. None for any other token."""
+    iss = payload.get("iss")
+    if not isinstance(iss, str) or not (_ENTRA_V1.match(iss) or _ENTRA_V2.match(iss)):
+        return None
+    auds = [a.rstrip("/").lower() for a in strings_of(payload.get("aud"))]
+    if not auds or not all(a in ENTRA_EXCHANGE_AUDIENCES for a in auds):
+        return None
+    sub = payload.get("sub")
+    if isinstance(sub, str) and sub.startswith("/eid1/") and "/a/" in sub:
+        rest = sub.split("/a/", 1)[1].split("/", 1)
+        return rest[1] if len(rest) == 2 else ""
+    return ""
+
+
 class DialectInfo:
     __slots__ = ("agent_id", "evidence", "name", "version")
 
@@ -160,6 +187,12 @@ def kind_by_claims(payload: dict[str, Any]) -> tuple[Kind | None, str | None]:
         return "access_token", "typ claim Bearer (Keycloak)"
     if "nonce" in payload or "at_hash" in payload or "c_hash" in payload:
         return "id_token", "nonce/at_hash/c_hash claims"
+    if "auth_time" in payload and not any(
+        k in payload for k in ("client_id", "scope", "scp", "roles", "act", "cid", "appid")
+    ):
+        # An ID token issued without a nonce (the embedded IdP's, typ "JWT"): auth_time with
+        # neither RFC 9068's client_id nor any scope (OIDC Core §2).
+        return "id_token", "auth_time without client_id or scope"
     if any(k in payload for k in ("scp", "scope", "roles", "cid", "appid", "gty", "permissions")):
         return "access_token", "scope/scp/roles/client claims"
     iss, sub = payload.get("iss"), payload.get("sub")
@@ -179,6 +212,21 @@ def detect_kind(header: dict[str, Any], payload: dict[str, Any]) -> KindInfo:
     by_claims, why = kind_by_claims(payload)
     if typ in TYP_KINDS:
         return KindInfo(TYP_KINDS[typ], [f"header typ {header.get('typ')}"], typ, by_claims)
+    target = entra_exchange_target(payload)
+    if target is not None:
+        # Before the claims: T1 carries azp/idtyp like an app-only access token, yet it is only
+        # ever sent as a client_assertion (leg 2).
+        return KindInfo(
+            "client_assertion",
+            [
+                "aud api://AzureADTokenExchange: an Entra Agent ID exchange token (T1), the "
+                "blueprint's federated credential assertion for "
+                + (f"agent identity {target}" if target else "an agent identity")
+                + "'s token exchange"
+            ],
+            typ,
+            by_claims,
+        )
     if by_claims is not None:
         return KindInfo(by_claims, [why or "claims"], typ, by_claims)
     if "act" in payload or "client_id" in payload or "azp" in payload:
@@ -188,6 +236,7 @@ def detect_kind(header: dict[str, Any], payload: dict[str, Any]) -> KindInfo:
 
 __all__ = [
     "DECISIVE_KINDS",
+    "ENTRA_EXCHANGE_AUDIENCES",
     "TYP_KINDS",
     "Dialect",
     "DialectInfo",
@@ -195,6 +244,7 @@ __all__ = [
     "KindInfo",
     "detect_dialect",
     "detect_kind",
+    "entra_exchange_target",
     "kind_by_claims",
     "normalize_typ",
 ]

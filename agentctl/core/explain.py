@@ -22,7 +22,7 @@ from agentctl.core.claims import (
     scopes_of,
     strings_of,
 )
-from agentctl.core.dialects import detect_dialect, detect_kind
+from agentctl.core.dialects import detect_dialect, detect_kind, entra_exchange_target
 from agentctl.core.findings import Finding, claim_findings, header_findings, sort_findings
 from agentctl.core.modes import KIND_WORDS, ModeDecision, Party, Who, detect_mode, identify
 from agentctl.core.tokens import ParsedToken
@@ -281,6 +281,15 @@ def explain(parsed: ParsedToken, *, now: datetime) -> Explanation:
         payload, header, kind, dialect, chain, who, now
     )
     issuer = payload.get("iss") if isinstance(payload.get("iss"), str) else None
+    exchange_for = entra_exchange_target(payload) if dialect.name == "entra" else None
+    notes = []
+    if exchange_for is not None:
+        notes.append(
+            "Entra Agent ID leg 1 (T1): the blueprint's client credentials with fmi_path give a "
+            "token for api://AzureADTokenExchange; the agent identity sends it as "
+            "client_assertion for its own tokens (autonomous, OBO, agent user). Keep it like a "
+            "credential: until it expires it lets its holder get tokens as that agent identity"
+        )
     return Explanation(
         form="jws",
         kind=kind.kind,
@@ -304,7 +313,13 @@ def explain(parsed: ParsedToken, *, now: datetime) -> Explanation:
         mode_evidence=decision.evidence,
         times=times,
         audit=audit_line(
-            who, decision, issuer, times, kind=kind.kind, audience=strings_of(payload.get("aud"))
+            who,
+            decision,
+            issuer,
+            times,
+            kind=kind.kind,
+            audience=strings_of(payload.get("aud")),
+            exchange_for=exchange_for,
         ),
         chain=chain_tree(who, chain),
         findings=sort_findings(findings),
@@ -313,6 +328,7 @@ def explain(parsed: ParsedToken, *, now: datetime) -> Explanation:
         header_params=describe_header(header),
         algorithm=parsed.alg,
         evaluated_at=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        notes=notes,
     )
 
 
@@ -398,11 +414,19 @@ def audit_line(
     *,
     kind: str = "access_token",
     audience: list[str] | None = None,
+    exchange_for: str | None = None,
 ) -> str:
-    """The sentence an auditor writes down, in the words of the trade-off table."""
+    """The sentence an auditor writes down, in the words of the trade-off table.
+    `exchange_for`: the agent identity an Entra Agent ID exchange token (T1) vouches for."""
     subject, actor = who.subject, who.actor
     target = ", ".join(audience or []) or "(no audience)"
-    if kind == "client_assertion":
+    if kind == "client_assertion" and exchange_for is not None:
+        line = (
+            f"blueprint {subject.label} vouches for agent identity {exchange_for or '(fmi_path)'}"
+            " in its token exchange (Agent ID T1, a federated credential assertion; no access "
+            "by itself)"
+        )
+    elif kind == "client_assertion":
         line = f"client {subject.label} authenticates itself to {target}"
     elif kind == "logout_token":
         line = f"the issuer ends the session of {_name(subject)} at {target}"

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from agentctl.core.chain import Chain
 from agentctl.core.claims import facet_values
-from agentctl.core.dialects import DialectInfo, Kind
+from agentctl.core.dialects import DialectInfo, Kind, entra_exchange_target
 
 Mode = Literal["user_scoped", "hybrid_obo", "agent_identity", "unknown"]
 EntityKind = Literal["user", "agent", "service", "agent_user", "unknown"]
@@ -240,6 +240,16 @@ def _identify_entra(
     azp_claim = "azp" if _s(payload.get("azp")) else "appid"
     idtyp = _s(payload.get("idtyp"))
     evidence = []
+    target = entra_exchange_target(payload)
+    if target is not None:
+        # T1 (Agent ID leg 1): azp/appid is the blueprint that asked for it; the agent identity
+        # it vouches for is only in `sub` (fmi_path). Nobody acts with it: it authenticates.
+        evidence.append(
+            f"{azp_claim} is the blueprint; sub names the agent identity (fmi_path) "
+            + (target or "(unreadable)")
+        )
+        blueprint_party = Party(azp, "service", display, None, azp_claim)
+        return Who(blueprint_party, None, [], client, _s(payload.get("tid")), azp, evidence)
     app_only = idtyp == "app" or (
         idtyp is None and "scp" not in payload and oid is not None and oid == _s(payload.get("sub"))
     )
@@ -271,6 +281,17 @@ def detect_mode(
 ) -> ModeDecision:
     """Name the mode, with the claims that led there."""
     if kind in ("client_assertion", "logout_token"):
+        target = entra_exchange_target(payload) if dialect.name == "entra" else None
+        if target is not None:
+            return ModeDecision(
+                "unknown",
+                [
+                    *who.evidence,
+                    "an Agent ID exchange token (T1) grants nothing by itself: agent identity "
+                    f"{target or '(fmi_path)'} presents it as client_assertion (leg 2) to get "
+                    "its own tokens, and their claims tell the mode",
+                ],
+            )
         return ModeDecision("unknown", [f"a {kind.replace('_', ' ')} grants nothing by itself"])
     if who.subject.id is None:
         return ModeDecision("unknown", ["no sub: nobody is named as the subject"])

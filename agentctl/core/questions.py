@@ -52,6 +52,18 @@ QUESTIONS: Final = (
         "user",
     ),
     Question(
+        "user_present",
+        "Is that person there while the agent works (to sign in, or to approve a step)?",
+        "A delegated token starts from the user's sign-in; with nobody there the agent needs "
+        "its own identity, or a stored refresh token of the user.",
+        _opts(
+            ("yes", "yes, each time"),
+            ("sometimes", "sometimes"),
+            ("no", "no: it runs while they are away"),
+        ),
+        "yes",
+    ),
+    Question(
         "user_could_do_it",
         "Could that person do the task themselves with their own access?",
         "Tokens on behalf of a user never carry more than that user's access.",

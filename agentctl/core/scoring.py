@@ -25,10 +25,16 @@ class Rule:
     mode: str
     points: int
     reason: str
+    idps: tuple[str, ...] = ()  # fires only for these `idp` answers; empty: for every IdP
 
 
 def _rules(key: str, value: str, *entries: tuple[str, int, str]) -> tuple[Rule, ...]:
     return tuple(Rule(key, value, mode, pts, reason) for mode, pts, reason in entries)
+
+
+# IdPs whose delegated tokens nest `act` claims, one per hop (protocols.md §0): on Entra the
+# agent shows in azp with no chain, Keycloak cannot delegate at all.
+ACT_CHAIN_IDPS: Final = ("local", "okta", "auth0", "oidc")
 
 
 # Weights are chosen so that hard facts win: no user present (initiator=system) or permissions
@@ -53,6 +59,18 @@ RULES: Final = (
         (AGENT, 5, "no user starts the task, so the agent has to authenticate as itself"),
         (US, -4, "no user starts the task: there is no user token to exchange"),
         (OBO, -4, "no user starts the task: there is nobody to act on behalf of"),
+    ),
+    *_rules(
+        "user_present",
+        "no",
+        (AGENT, 3, "nobody is there to sign in when it runs: the agent authenticates as itself"),
+        (US, -2, "with the user away, a user-scoped token means keeping the user's refresh token"),
+        (OBO, -2, "acting for an absent user means keeping their refresh token for long"),
+    ),
+    *_rules(
+        "user_present",
+        "sometimes",
+        (AGENT, 1, "some runs find nobody to sign in: those need the agent's own identity"),
     ),
     *_rules(
         "user_could_do_it",
@@ -113,10 +131,17 @@ RULES: Final = (
         "no",
         (US, 2, "audit logs need not tell agent actions apart, so the simplest setup will do"),
     ),
+    Rule(
+        "multi_agent",
+        "yes",
+        OBO,
+        2,
+        "several agents hand work on: nested act claims record which agent did what",
+        ACT_CHAIN_IDPS,
+    ),
     *_rules(
         "multi_agent",
         "yes",
-        (OBO, 2, "several agents hand work on: nested act claims record which agent did what"),
         (AGENT, 2, "several agents hand work on: each has its own identity in the logs"),
         (US, -3, "with user-scoped tokens every agent in the chain looks like the user"),
     ),
@@ -175,8 +200,12 @@ class Recommendation:
 def recommend(answers: Answers) -> Recommendation:
     """Score the three modes from the answers; all three come back ranked, best first."""
     fired: dict[str, list[Factor]] = {m: [] for m in MODES}
+    idp = answers.get("idp")
+    idp_value = answer_values(idp)[0] if idp is not None else "local"
     for rule in RULES:
         answer = answers.get(rule.key)
+        if rule.idps and idp_value not in rule.idps:
+            continue
         if answer is not None and rule.value in answer_values(answer):
             fired[rule.mode].append(Factor(rule.key, rule.value, rule.points, rule.reason))
     ranking = sorted(
@@ -189,4 +218,13 @@ def recommend(answers: Answers) -> Recommendation:
     return Recommendation(ranking[0].mode, tuple(ranking), dict(answers))
 
 
-__all__ = ["RULES", "TIE_ORDER", "Factor", "Ranked", "Recommendation", "Rule", "recommend"]
+__all__ = [
+    "ACT_CHAIN_IDPS",
+    "RULES",
+    "TIE_ORDER",
+    "Factor",
+    "Ranked",
+    "Recommendation",
+    "Rule",
+    "recommend",
+]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
+from agentctl.output.layout import Col, fit_table, print_wrapped
 from agentctl.output.register import (
     agent_rows,
     fields_table,
@@ -26,27 +26,21 @@ def render_list(console: Console, result: Result) -> None:
             )
         )
         return
-    table = Table(show_edge=False, pad_edge=False, box=None, header_style="key")
-    table.add_column("name", no_wrap=True)
-    table.add_column("client id", no_wrap=True)
-    table.add_column("credential", no_wrap=True)
-    table.add_column("sponsor", overflow="fold")
-    for agent in agents:
-        table.add_row(
-            agent["name"],
-            agent["client_id"],
-            agent["credential_type"],
-            agent.get("sponsor") or "",
-        )
-    console.print(table)
+    columns = [Col("name"), Col("client id"), Col("credential"), Col("sponsor", wrap=True)]
+    rows = [
+        [a["name"], a["client_id"], a["credential_type"], a.get("sponsor") or ""] for a in agents
+    ]
+    console.print(fit_table(columns, rows), soft_wrap=True)
     issuers = sorted({a.get("issuer") or "" for a in agents} - {""})
     if issuers:
-        console.print(Text(f"issuer: {', '.join(issuers)}", style="muted"), soft_wrap=True)
+        print_wrapped(console, Text("issuer: ", style="muted"), ", ".join(issuers))
+    if result.data.get("next_after"):
+        console.print(Text(f"more: --after {result.data['next_after']}", style="muted"))
 
 
 def render_show(console: Console, result: Result) -> None:
     data = result.data
-    console.print(fields_table(agent_rows(data["agent"])))
+    console.print(fields_table(agent_rows(data["agent"])), soft_wrap=True)
     cred = data["credential"]
     if cred.get("present"):
         console.print(Text(f"credential present ({cred.get('method')})", style="ok"))
@@ -87,4 +81,18 @@ def render_changed(console: Console, result: Result) -> None:
         render_requests(console, data["requests"])
 
 
-__all__ = ["render_changed", "render_list", "render_show"]
+def render_use(console: Console, result: Result) -> None:
+    data = result.data
+    verb = "default" if not data.get("changed") else "now the default"
+    for what in ("agent", "user"):
+        value = data.get(what)
+        line = Text(f"{what:<6}", style="key")
+        if value:
+            line.append(f"{value}", style="ok" if what in data.get("changed", []) else "")
+            line.append(f"  ({verb} of profile {data['profile']})", style="muted")
+        else:
+            line.append(f"(none: pass --{what} to `agentctl exchange`)", style="muted")
+        console.print(line, soft_wrap=True)
+
+
+__all__ = ["render_changed", "render_list", "render_show", "render_use"]

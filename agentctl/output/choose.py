@@ -10,6 +10,7 @@ from rich.text import Text
 
 from agentctl.core.questionnaire import AnswerValue, Question, interpret_reply
 from agentctl.errors import Interrupted
+from agentctl.output.layout import Col, Hanging, command_text, fit_table
 from agentctl.output.result import Result
 
 
@@ -117,11 +118,7 @@ def render(console: Console, result: Result) -> None:
         console.print(because)
 
     _heading(console, "Ranking")
-    table = Table(box=None, pad_edge=False, show_edge=False, header_style="key")
-    table.add_column("#", justify="right")
-    table.add_column("mode", no_wrap=True)
-    table.add_column("score", justify="right")
-    table.add_column("reasons (the answer that drove each)")
+    rows: list[list[Any]] = []
     for n, r in enumerate(ranking, start=1):
         reasons = Text()
         for i, f in enumerate(r["factors"]):
@@ -134,8 +131,14 @@ def render(console: Console, result: Result) -> None:
             key, value = next(iter(f["answer"].items()))
             reasons.append(f"{f['reason']} ")
             reasons.append(f"({key}={value})", style="muted")
-        table.add_row(str(n), r["mode"], str(r["score"]), reasons)
-    console.print(table)
+        rows.append([str(n), r["mode"], str(r["score"]), reasons])
+    columns = [
+        Col("#", justify="right"),
+        Col("mode"),
+        Col("score", justify="right"),
+        Col("reasons (the answer that drove each)", wrap=True, label="reasons"),
+    ]
+    console.print(fit_table(columns, rows, title_columns=3))
 
     _heading(console, f"Trade-off: {d['title']}")
     trade = _grid(22, None)
@@ -160,9 +163,9 @@ def render(console: Console, result: Result) -> None:
         for note in target["notes"]:
             console.print(_line("  note:", note, style="muted"))
 
-    _heading(console, "Next commands")
+    _heading(console, "Next commands" + _for_profile(d.get("profile") or {}))
     for cmd in d["next_commands"]:
-        console.print(_line("  $", cmd["command"], style="info"))
+        _command(console, cmd["command"])
         console.print(_line("   ", cmd["purpose"], style="muted"))
 
     if d["assumed"]:
@@ -171,18 +174,79 @@ def render(console: Console, result: Result) -> None:
         console.print(_line("", f"Assumed (not answered, default taken): {assumed}", "warn"))
 
 
-def _line(lead: str, text: str, style: str = "") -> Table:
-    """A hanging-indent line: wrapped text stays right of `lead`."""
-    grid = _grid(len(lead) or None, None) if lead else _grid(None)
-    if lead:
-        grid.add_row(Text(lead, style="muted"), Text(text, style=style))
+def _for_profile(profile: dict[str, Any]) -> str:
+    if not profile.get("configured"):
+        return f" (no {profile.get('kind')} profile yet: the first command makes one)"
+    parts = [f"profile {profile.get('name')}"]
+    if profile.get("agent"):
+        parts.append(f"agent {profile['agent']}")
+    if profile.get("user"):
+        parts.append(f"user {profile['user']}")
+    return " (" + ", ".join(parts) + ")"
+
+
+def _command(console: Console, command: str, *, indent: str = "  ") -> None:
+    """A command meant to be copied: continued with ` \\` when too long, so it still runs."""
+    console.print(command_text(command, lead=f"{indent}$ ", width=console.width), soft_wrap=True)
+
+
+def render_table(console: Console, result: Result) -> None:
+    """`choose --table`: the modes side by side (vertical when the terminal is narrow), the
+    evolution path, and what the profile's IdP supports for each mode."""
+    d: dict[str, Any] = result.data
+    modes = d["modes"]
+    idp = d["idp"]
+    console.print(Text(f"The three modes on {idp['name']} ({idp['kind']})", style="key"))
+    if console.width >= 100:
+        table = Table(box=None, pad_edge=False, show_edge=False, header_style="key")
+        table.add_column("", style="muted", no_wrap=True)
+        for m in modes:
+            table.add_column(m["title"], ratio=1)
+        for row in d["rows"]:
+            table.add_row(row["label"], *(row["values"][m["mode"]] for m in modes))
+        console.print(table)
     else:
-        grid.add_row(Text(text, style=style))
-    return grid
+        for m in modes:
+            _heading(console, f"{m['title']} (--mode {m['exchange_mode']})")
+            grid = _grid(22, None)
+            for row in d["rows"]:
+                grid.add_row(Text(f"  {row['label']}", style="muted"), row["values"][m["mode"]])
+            console.print(grid)
+
+    _heading(console, "Evolution path")
+    for n, stage in enumerate(d["evolution"], start=1):
+        console.print(_line(f"  {n}.", f"{stage['title']} — {stage['when']}: {stage['change']}"))
+        _command(console, stage["command"], indent="     ")
+
+    profile = f", profile {idp['profile']}" if idp.get("profile") else ""
+    _heading(console, f"On {idp['name']} ({idp['kind']}{profile})")
+    for m in modes:
+        entry = idp["modes"][m["mode"]]
+        words = _SUPPORT_WORDS[entry["support"]]
+        maturity = "" if entry["maturity"] == "ga" else f" ({entry['maturity']})"
+        console.print(_line("  •", f"{m['title']}: {words}{maturity} — {entry['flow']}"))
+        for note in entry["notes"]:
+            console.print(_line("     ", note, style="muted"))
+        if entry["alternative"]:
+            console.print(_line("     ", f"alternative: {entry['alternative']}", style="muted"))
+    jag = idp["id_jag"]
+    console.print(
+        _line(
+            "  •",
+            f"ID-JAG (MCP servers): issuer {_SUPPORT_WORDS[jag['issuer']]}, receiver "
+            f"{_SUPPORT_WORDS[jag['receiver']]} — {jag['note']}",
+        )
+    )
+    console.print(_line("     ", d["id_jag_view"], style="muted"))
+
+
+def _line(lead: str, text: str, style: str = "") -> Hanging:
+    """A hanging-indent line: wrapped text stays right of `lead`, words (ids, URLs) whole."""
+    return Hanging(Text(f"{lead} " if lead else "", style="muted"), Text(text, style=style))
 
 
 def _show(value: Any) -> str:
     return ",".join(value) if isinstance(value, list) else str(value)
 
 
-__all__ = ["Prompter", "ask", "render"]
+__all__ = ["Prompter", "ask", "render", "render_table"]

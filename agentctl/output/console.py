@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TextIO
+from typing import Any, TextIO
 
 from rich.console import Console
 from rich.theme import Theme
@@ -27,11 +27,28 @@ THEME = Theme(
 )
 
 
+def _on_broken_pipe(self: Console) -> None:
+    # rich would exit 1; a reader that went away (`agentctl choose | head`) is no failure.
+    # Stop writing and let the CLI's root decide (it exits 0, see agentctl.cli.app).
+    self.quiet = True
+    raise BrokenPipeError
+
+
+class _Console(Console):
+    on_broken_pipe = _on_broken_pipe
+
+    def print(self, *objects: Any, crop: bool = False, **kwargs: Any) -> None:
+        # rich crops every line to the width by default; the layouts in agentctl.output.layout
+        # already fit the width, and the one thing left wider (a single id or URL longer than
+        # the terminal) must come out whole, not cut.
+        super().print(*objects, crop=crop, **kwargs)
+
+
 def make_console(*, stderr: bool = False, file: TextIO | None = None) -> Console:
     """A console for stdout (data) or stderr (diagnostics), read from the env at call time."""
     stream = file if file is not None else (sys.stderr if stderr else sys.stdout)
     no_color = "NO_COLOR" in os.environ
-    return Console(
+    return _Console(
         file=stream,
         theme=THEME,
         no_color=no_color,

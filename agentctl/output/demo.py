@@ -7,10 +7,10 @@ import time
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from agentctl.output.exchange import names_of, render_run, side_by_side
+from agentctl.output.layout import Col, fit_table, print_wrapped
 from agentctl.output.result import Result
 
 
@@ -22,7 +22,7 @@ def render_demo(console: Console, result: Result) -> None:
     for run in runs:
         render_run(console, run, names)
     console.print()
-    console.print(side_by_side(data.get("table") or [], names))
+    console.print(side_by_side(data.get("table") or [], names), soft_wrap=True)
     _views(console, runs)
     _audit(console, data.get("audit") or [], names, base=_base(data))
     _next(console, data)
@@ -38,22 +38,23 @@ def render_demo(console: Console, result: Result) -> None:
 def _setup(console: Console, data: dict[str, Any]) -> None:
     console.print(Text("agentctl demo — the embedded IdP, end to end", style="key"))
     user, agent, grant = data.get("user") or {}, data.get("agent") or {}, data.get("grant") or {}
-    table = Table(show_header=False, show_edge=False, box=None, padding=(0, 1))
-    table.add_column(style="key")
-    table.add_column(overflow="fold")
-    table.add_row("IdP", str(data.get("issuer")))
-    table.add_row("second issuer", f"{data.get('resource_issuer')}  (the MCP server's AS)")
-    table.add_row(
-        "user",
-        f"{user.get('name')} ({'created' if user.get('created') else 'exists'}; password in "
-        f"{user.get('password_file')}, 0600)",
-    )
-    table.add_row("agent", f"{agent.get('name')} ({agent.get('client_id')}, {agent.get('action')})")
-    table.add_row(
-        "delegation",
-        f"{grant.get('user')} lets {grant.get('agent_name') or grant.get('agent')} act for them",
-    )
-    console.print(table)
+    rows = [
+        ["IdP", str(data.get("issuer"))],
+        ["second issuer", f"{data.get('resource_issuer')}  (the MCP server's AS)"],
+        [
+            "user",
+            f"{user.get('name')} ({'created' if user.get('created') else 'exists'}; password "
+            f"in {user.get('password_file')}, 0600)",
+        ],
+        ["agent", f"{agent.get('name')} ({agent.get('client_id')}, {agent.get('action')})"],
+        [
+            "delegation",
+            f"{grant.get('user')} lets {grant.get('agent_name') or grant.get('agent')} act for "
+            "them",
+        ],
+    ]
+    columns = [Col("", style="key"), Col("", wrap=True)]
+    console.print(fit_table(columns, rows, show_header=False, indent=1), soft_wrap=True)
 
 
 def _views(console: Console, runs: list[dict[str, Any]]) -> None:
@@ -61,23 +62,15 @@ def _views(console: Console, runs: list[dict[str, Any]]) -> None:
     if not views:
         return
     console.print()
-    table = Table(
-        title="what the demo resources saw",
-        title_justify="left",
-        title_style="key",
-        show_edge=False,
-        box=None,
-        padding=(0, 2),
-    )
-    for name in ("mode", "resource", "sees mode", "who acted for whom"):
-        table.add_column(name, overflow="fold")
+    rows: list[list[Any]] = []
     for mode, view in views:
         view = view if isinstance(view, dict) else {}
         sees = view.get("audit") if view.get("status") == 200 else view.get("error_description")
-        table.add_row(
-            str(mode), str(view.get("resource") or ""), str(view.get("mode") or "-"), str(sees)
+        rows.append(
+            [str(mode), str(view.get("resource") or ""), str(view.get("mode") or "-"), str(sees)]
         )
-    console.print(table)
+    columns = [Col("mode"), Col("resource"), Col("sees mode"), Col("who acted for whom", wrap=True)]
+    console.print(fit_table(columns, rows, title="what the demo resources saw"), soft_wrap=True)
 
 
 def _base(data: dict[str, Any]) -> str:
@@ -92,16 +85,7 @@ def _audit(
     if not entries:
         return
     console.print()
-    table = Table(
-        title="the audit trail (agentctl idp audit)",
-        title_justify="left",
-        title_style="key",
-        show_edge=False,
-        box=None,
-        padding=(0, 1),
-    )
-    for name in ("time", "issuer", "event", "client", "subject", "actors", "audience"):
-        table.add_column(name, overflow="fold")
+    rows: list[list[Any]] = []
 
     def named(value: Any) -> str:
         return names.get(str(value), str(value)) if value else "-"
@@ -114,26 +98,46 @@ def _audit(
         event = str(e.get("event") or "")
         if grant:
             event += f" ({grant.rsplit(':', 1)[-1]})"
-        table.add_row(
-            time.strftime("%H:%M:%S", time.gmtime(int(e.get("time") or 0))),
-            str(e.get("issuer") or ""),
-            event,
-            named(e.get("client_id")),
-            named(e.get("subject")),
-            " ← ".join(named(a) for a in e.get("actor_chain") or []) or "-",
-            " ".join(named(short(str(a))) for a in e.get("audience") or []) or "-",
+        rows.append(
+            [
+                time.strftime("%H:%M:%S", time.gmtime(int(e.get("time") or 0))),
+                str(e.get("issuer") or ""),
+                event,
+                named(e.get("client_id")),
+                named(e.get("subject")),
+                " ← ".join(named(a) for a in e.get("actor_chain") or []) or "-",
+                " ".join(named(short(str(a))) for a in e.get("audience") or []) or "-",
+            ]
         )
-    console.print(table)
+    columns = [
+        Col("time"),
+        Col("issuer"),
+        Col("event", wrap=True),
+        Col("client"),
+        Col("subject"),
+        Col("actors", wrap=True),
+        Col("audience", wrap=True),
+    ]
+    title = "the audit trail (agentctl idp audit)"
+    console.print(fit_table(columns, rows, title=title, title_columns=3), soft_wrap=True)
 
 
 def _next(console: Console, data: dict[str, Any]) -> None:
-    steps = data.get("next") or []
+    steps = list(data.get("next") or [])
+    defaults = data.get("defaults") or {}
+    if defaults.get("agent") and defaults.get("user"):
+        steps.insert(
+            0,
+            f"agentctl exchange --mode obo   (agent {defaults['agent']} and user "
+            f"{defaults['user']} are the {defaults.get('profile')} profile's defaults: "
+            "`agentctl agent use` changes them)",
+        )
     if not steps:
         return
     console.print()
     console.print(Text("try next", style="key"))
     for line in steps:
-        console.print(Text(f"  {line}"), soft_wrap=True)
+        print_wrapped(console, "  ", line)
 
 
 __all__ = ["render_demo"]

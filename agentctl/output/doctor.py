@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.text import Text
 
+from agentctl.output.layout import print_wrapped
 from agentctl.output.result import Result
 
 _MARK = {
@@ -19,8 +20,10 @@ _SECTIONS = {
     "secrets": "secrets",
     "idp": "IdP",
     "capabilities": "what the IdP advertises",
+    "probes": "what the IdP answered (probed with the profile's client)",
     "clock": "clock",
     "modes": "what agentctl can run here",
+    "graph": "Microsoft Graph permissions of the admin app (read from its own token)",
     "documented": "what the vendor documents (agentctl choose's table)",
 }
 
@@ -33,11 +36,11 @@ def render_doctor(console: Console, result: Result) -> None:
             section = check["section"]
             console.print(Text(_SECTIONS.get(section, section), style="key"))
         mark, style = _MARK.get(check["status"], ("?", "muted"))
-        line = Text(f"  {mark} ", style=style)
-        line.append(check["message"])
+        line = Text(check["message"])
         if check.get("fix") and check["status"] in ("warn", "fail", "no"):
             line.append(f" — {check['fix']}", style="muted")
-        console.print(line, soft_wrap=True)
+        # wrapped at spaces under the message: URLs and ids stay whole
+        print_wrapped(console, Text(f"  {mark} ", style=style), line)
     summary = data["summary"]
     verdict = "nothing wrong" if not summary["fail"] else f"{summary['fail']} problem(s)"
     tail = Text(verdict, style="ok" if not summary["fail"] else "bad")

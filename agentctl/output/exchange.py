@@ -7,9 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
+from agentctl.output.layout import Col, Fitted, fit_table, print_wrapped
 from agentctl.output.result import Result
 
 MODE_TITLES = {
@@ -44,7 +44,7 @@ def _header(console: Console, data: dict[str, Any]) -> None:
     line.append(f"  profile {data.get('profile')} ({data.get('provider')})", style="muted")
     if data.get("issuer"):
         line.append(f"  issuer {data['issuer']}", style="muted")
-    console.print(line, soft_wrap=True)
+    print_wrapped(console, "", line)
     agent = data.get("agent")
     who = []
     if agent:
@@ -52,7 +52,9 @@ def _header(console: Console, data: dict[str, Any]) -> None:
     if data.get("user"):
         who.append(f"user {data['user']}")
     if who:
-        console.print(Text("  " + ", ".join(who), style="muted"), soft_wrap=True)
+        print_wrapped(console, "  ", Text(", ".join(who), style="muted"))
+    for note in data.get("notes") or []:
+        print_wrapped(console, Text("  note: ", style="info"), Text(note, style="info"))
 
 
 def names_of(data: dict[str, Any]) -> dict[str, str]:
@@ -67,12 +69,14 @@ def render_run(console: Console, run: dict[str, Any], names: dict[str, str] | No
     console.print()
     title = Text(MODE_TITLES.get(run.get("mode", ""), str(run.get("mode"))), style="key")
     title.append(f"  [{run.get('flow')}]", style="muted")
-    console.print(title, soft_wrap=True)
-    console.print(steps_table(run.get("steps") or []))
+    print_wrapped(console, "", title)
+    console.print(steps_table(run.get("steps") or []), soft_wrap=True)
     for token in run.get("tokens") or []:
         if token is run.get("token") or token == run.get("token"):
             continue
-        console.print(Text(f"  {token['label']}: {_token_line(token)}", style="muted"))
+        print_wrapped(
+            console, Text(f"  {token['label']}: ", style="muted"), Text(_token_line(token), "muted")
+        )
     final = run.get("token")
     if final:
         explained(console, final, names or {})
@@ -81,34 +85,34 @@ def render_run(console: Console, run: dict[str, Any], names: dict[str, str] | No
     checks = run.get("checks") or []
     labels = list(dict.fromkeys(str(c.get("token", "")) for c in checks))
     for label in labels:
-        console.print(check_table([c for c in checks if c.get("token") == label], title=label))
+        console.print(
+            check_table([c for c in checks if c.get("token") == label], title=label),
+            soft_wrap=True,
+        )
     for note in run.get("notes") or []:
-        console.print(Text(f"  note: {note}", style="info"), soft_wrap=True)
+        print_wrapped(console, Text("  note: ", style="info"), Text(str(note), style="info"))
     error = run.get("error")
     if error:
-        line = Text("  stopped: ", style="bad")
-        line.append(str(error.get("message", "")))
-        console.print(line, soft_wrap=True)
+        print_wrapped(console, Text("  stopped: ", style="bad"), str(error.get("message", "")))
 
 
-def steps_table(steps: list[dict[str, Any]]) -> Table:
+def steps_table(steps: list[dict[str, Any]]) -> Fitted:
     """One step per entry: what was done, then grant → endpoint and what came back."""
-    table = Table(show_header=False, show_edge=False, box=None, padding=(0, 1))
-    table.add_column(style="muted", justify="right")
-    table.add_column(overflow="fold")
+    rows: list[list[Any]] = []
     for i, step in enumerate(steps, start=1):
         outcome = step.get("outcome", "")
         head = Text(step.get("name", ""), style="key")
         head.append(f"  {outcome}", style=_OUTCOME.get(outcome, ""))
-        table.add_row(str(i), head)
+        rows.append([str(i), head])
         where = " → ".join(x for x in (_short_grant(step.get("grant")), step.get("endpoint")) if x)
         detail = step.get("detail") or ""
         line = Text(where, style="muted")
         if detail:
             line.append((": " if where else "") + detail, style="bad" if step.get("error") else "")
         if where or detail:
-            table.add_row("", line)
-    return table
+            rows.append(["", line])
+    columns = [Col("", style="muted", justify="right"), Col("", wrap=True)]
+    return fit_table(columns, rows, show_header=False, indent=1)
 
 
 def _short_grant(grant: str | None) -> str:
@@ -126,9 +130,7 @@ def _token_line(token: dict[str, Any]) -> str:
 def explained(console: Console, token: dict[str, Any], names: dict[str, str]) -> None:
     """The token in inspect's words: who, for whom, where, how long, the audit line."""
     expl = token.get("explanation") or {}
-    table = Table(show_header=False, show_edge=False, box=None, padding=(0, 1))
-    table.add_column(style="key")
-    table.add_column(overflow="fold")
+    table = _Pairs()
     table.add_row(token.get("label", "token"), _token_line(token))
     table.add_row("mode", str(expl.get("mode", "unknown")))
     table.add_row("subject", _party(expl.get("subject"), "subject", names))
@@ -142,8 +144,22 @@ def explained(console: Console, token: dict[str, Any], names: dict[str, str]) ->
     table.add_row("scopes", " ".join(expl.get("scopes") or []) or "(none)")
     times = expl.get("times") or {}
     table.add_row("lifetime", str(times.get("summary", "")))
-    table.add_row("audit", str(expl.get("audit", "")))
-    console.print(table)
+    table.add_row("audit", Text(with_names(str(expl.get("audit", "")), names)))
+    console.print(table.fitted(), soft_wrap=True)
+
+
+class _Pairs:
+    """Label/value rows: values wrap at spaces, never inside an id or URL."""
+
+    def __init__(self) -> None:
+        self.rows: list[list[Any]] = []
+
+    def add_row(self, label: str, value: Any) -> None:
+        self.rows.append([label, value])
+
+    def fitted(self) -> Fitted:
+        columns = [Col("", style="key"), Col("", wrap=True)]
+        return fit_table(columns, self.rows, show_header=False, indent=1)
 
 
 def _party(party: dict[str, Any] | None, style: str, names: dict[str, str]) -> Text:
@@ -158,51 +174,41 @@ def _party(party: dict[str, Any] | None, style: str, names: dict[str, str]) -> T
     return text
 
 
-def check_table(checks: list[dict[str, Any]], *, title: str = "") -> Table:
-    table = Table(
-        title=f"checks on the {title}" if title else None,
-        title_justify="left",
-        title_style="key",
-        show_edge=False,
-        pad_edge=False,
-        box=None,
-        padding=(0, 1),
-    )
-    table.add_column("")
-    table.add_column("check", no_wrap=True)
-    table.add_column("expected", overflow="fold")
-    table.add_column("actual", overflow="fold")
-    table.add_column("reference", style="muted", overflow="fold")
-    for check in checks:
-        mark = Text("✓", style="ok") if check.get("ok") else Text("✗", style="bad")
-        table.add_row(
-            mark,
+def check_table(checks: list[dict[str, Any]], *, title: str = "") -> Fitted:
+    """One check per row; one block per check when expected/actual values (URLs, ids) would
+    not fit whole side by side."""
+    columns = [
+        Col(""),
+        Col("check"),
+        Col("expected", wrap=True),
+        Col("actual", wrap=True),
+        Col("reference", wrap=True, style="muted"),
+    ]
+    rows = [
+        [
+            Text("✓", style="ok") if check.get("ok") else Text("✗", style="bad"),
             check.get("name", ""),
             str(check.get("expected", "")),
             Text(str(check.get("actual", "")), style="" if check.get("ok") else "bad"),
             str(check.get("reference", "")),
-        )
-    return table
-
-
-def side_by_side(rows: list[dict[str, Any]], names: dict[str, str] | None = None) -> Table:
-    """The modes as columns, the properties as rows: differences read across."""
-    table = Table(
-        title="the modes side by side",
-        title_justify="left",
-        title_style="key",
-        show_edge=False,
-        box=None,
-        padding=(0, 2),
+        ]
+        for check in checks
+    ]
+    return fit_table(
+        columns, rows, title=f"checks on the {title}" if title else None, title_columns=2
     )
-    table.add_column("", style="key", no_wrap=True)
-    for row in rows:
-        table.add_column(str(row.get("mode")), overflow="fold", ratio=1)
+
+
+def side_by_side(rows: list[dict[str, Any]], names: dict[str, str] | None = None) -> Fitted:
+    """The modes as columns, the properties as rows: differences read across (when narrow,
+    one block per property, the modes one under the other)."""
+    columns = [Col("", style="key")] + [Col(str(r.get("mode")), wrap=True) for r in rows]
+    lines: list[list[Any]] = []
 
     known = names or {}
 
     def line(label: str, cell: Callable[[dict[str, Any]], Any]) -> None:
-        table.add_row(label, *[cell(r) for r in rows])
+        lines.append([label, *[cell(r) for r in rows]])
 
     def who(value: Any, empty: str) -> str:
         text = str(value or empty)
@@ -216,26 +222,32 @@ def side_by_side(rows: list[dict[str, Any]], names: dict[str, str] | None = None
     line("lifetime", lambda r: str(r.get("lifetime") or "-"))
     line("checks", lambda r: Text(str(r.get("checks")), style="ok" if r.get("ok") else "bad"))
     line("audit line", lambda r: _named(str(r.get("audit") or r.get("error") or "-"), known))
-    return table
+    return fit_table(columns, lines, title="the modes side by side", padding=1)
 
 
-def _named(audit: str, names: dict[str, str]) -> str:
-    """The audit sentence without its details, with agent names for client ids."""
-    sentence = audit.split(" — ")[0]
+def _named(audit: str, names: dict[str, str]) -> Text:
+    """The audit sentence without its details, agents named (client id in brackets; a Text,
+    so the brackets are not read as markup)."""
+    return Text(with_names(audit.split(" — ")[0], names))
+
+
+def with_names(sentence: str, names: dict[str, str]) -> str:
+    """Agents by name, their client id in brackets: the same words wherever a sentence says
+    who acted ("agent demo-agent [agt_…] did this")."""
     for client_id, name in names.items():
-        sentence = sentence.replace(client_id, name)
+        sentence = sentence.replace(client_id, f"{name} [{client_id}]")
     return sentence
 
 
 def _resource_view(console: Console, view: dict[str, Any]) -> None:
     if view.get("status") == 200:
-        line = Text("  the resource sees: ", style="key")
-        line.append(str(view.get("audit", "")))
+        lead = Text("  the resource sees: ", style="key")
+        line = Text(str(view.get("audit", "")))
         line.append(f"  (mode {view.get('mode')})", style="muted")
     else:
-        line = Text("  the resource refused: ", style="bad")
-        line.append(str(view.get("error_description") or view.get("error") or view.get("status")))
-    console.print(line, soft_wrap=True)
+        lead = Text("  the resource refused: ", style="bad")
+        line = Text(str(view.get("error_description") or view.get("error") or view.get("status")))
+    print_wrapped(console, lead, line)
 
 
 def _emit_note(console: Console, emitted: dict[str, Any] | None) -> None:
@@ -285,8 +297,11 @@ def trace_printer(console: Console | None = None) -> Callable[[Any], None]:
     return sink
 
 
-def device_prompt(console: Console | None = None) -> Callable[[Any], None]:
-    """Show the RFC 8628 code and URL on stderr (stdout stays machine-readable)."""
+def device_prompt(
+    console: Console | None = None, *, open_url: Callable[[str], str] | None = None
+) -> Callable[[Any], None]:
+    """Show the RFC 8628 code and URL on stderr (stdout stays machine-readable); with
+    `open_url` (`--open`), also launch the browser there and say what happened."""
     from agentctl.output.console import make_console
 
     err = console or make_console(stderr=True)
@@ -299,7 +314,10 @@ def device_prompt(console: Console | None = None) -> Callable[[Any], None]:
         complete = getattr(authorization, "verification_uri_complete", None)
         if complete:
             line.append(f"  (or open {complete})", style="muted")
-        err.print(line, soft_wrap=True)
+        print_wrapped(err, "", line)
+        if open_url is not None:
+            note = open_url(str(complete or authorization.verification_uri))
+            print_wrapped(err, "", Text(note, style="muted"))
         err.print(Text("waiting for the sign-in …", style="muted"))
 
     return show

@@ -9,6 +9,7 @@ TERM=dumb.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import Any, TextIO
 
@@ -103,7 +104,9 @@ def emit_inspect(result: Result, *, json_out: bool) -> None:
         sys.stderr.write(f"{paint('error:', 'bad')} {item.get('message', '')}{hint}\n")
 
 
-def render_text(data: dict[str, Any], paint: _Painter | None = None) -> str:
+def render_text(
+    data: dict[str, Any], paint: _Painter | None = None, *, width: int | None = None
+) -> str:
     p = paint or _Painter(sys.stdout)
     lines: list[str] = []
 
@@ -143,7 +146,60 @@ def render_text(data: dict[str, Any], paint: _Painter | None = None) -> str:
         _times(data, lines, p)
     _findings(data, lines, p)
     _claims(data, lines, p)
-    return "\n".join(lines) + "\n"
+    cols = width or _width()
+    return "\n".join(out for line in lines for out in fit_line(line, cols)) + "\n"
+
+
+def _width() -> int:
+    """The terminal's width (COLUMNS first), 80 when not a terminal: rich's rule, without
+    importing rich."""
+    import shutil
+
+    return max(shutil.get_terminal_size((80, 24)).columns, 20)
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_LABEL = re.compile(r"^( *)(\S+(?: \S+)*?)( {2,})")
+
+
+def _cells(text: str) -> int:
+    """Terminal cells of `text`: escape codes take none, East Asian wide letters two."""
+    import unicodedata
+
+    plain = _ANSI.sub("", text)
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in plain)
+
+
+def fit_line(line: str, width: int) -> list[str]:
+    """The line wrapped at spaces to `width` cells, continuation lines under its value (the
+    text after the label); a word is never split, so ids and URLs stay whole and copyable.
+    A word too wide to sit under the value goes on a line of its own, indented by 4."""
+    if _cells(line) <= width:
+        return [line]
+    parts = [part for part in re.split(r"( +)", line) if part]
+    plain = _ANSI.sub("", line)
+    label = _LABEL.match(plain)
+    indent = (
+        label.end() if label and label.end() <= width // 2 else len(plain) - len(plain.lstrip())
+    )
+    if max(_cells(part) for part in parts) > width - indent:
+        indent = min(indent, 4)
+    out: list[str] = []
+    current, used, space, words = "", 0, "", 0
+    for part in parts:
+        if part.isspace():
+            space += part
+            continue
+        size = _cells(part)
+        if words and used + len(space) + size > width:
+            out.append(current)
+            current, used, space, words = " " * indent, indent, "", 0
+        current += space + part
+        used += len(space) + size
+        space = ""
+        words += 1
+    out.append(current)
+    return out
 
 
 def _verification(v: dict[str, Any], p: _Painter) -> str:
@@ -254,7 +310,7 @@ def _claims(data: dict[str, Any], lines: list[str], p: _Painter) -> None:
     width = min(max(len(c["name"]) for c in claims), 18)
     for c in claims:
         name = _safe(c["name"])
-        value = _short(c["value"], 70)
+        value = _short(c["value"], 200)  # wrapped at spaces below, not cut at the margin
         meaning = c["meaning"] + (f" [{c['reference']}]" if c.get("reference") else "")
         lines.append(f"  {p(f'{name:<{width}}', 'key' if c['known'] else 'warn')} {value}")
         detail = f"{c['note']} — " if c.get("note") else ""

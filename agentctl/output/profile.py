@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
+from agentctl.output.layout import Col, fit_table, print_wrapped
 from agentctl.output.result import Result
 
 
@@ -24,15 +24,24 @@ def render_changed(console: Console, result: Result) -> None:
         console.print(Text(f"secret stored in {secret['where']}", style="muted"))
     for where in data.get("secrets_deleted", []):
         console.print(Text(f"deleted secret from {where}", style="muted"))
+    if "grants" in data:
+        pinned = ", ".join(data["grants"]) or "none"
+        console.print(Text(f"grants pinned as offered: {pinned}", style="muted"))
     console.print(Text(f"config: {data['config_file']}", style="muted"))
 
 
 def render_list(console: Console, result: Result) -> None:
-    table = Table(show_edge=False, pad_edge=False, box=None, header_style="key")
-    for column in ("", "name", "kind", "issuer", "client id", "auth", "secret store"):
-        table.add_column(column)
-    for row in result.data["profiles"]:
-        table.add_row(
+    columns = [
+        Col(""),
+        Col("name", wrap=True),
+        Col("kind"),
+        Col("issuer"),
+        Col("client id"),
+        Col("auth"),
+        Col("secret store", wrap=True),
+    ]
+    rows = [
+        [
             Text("*", style="ok") if row["active"] else "",
             row["name"] + (" (built in)" if row["builtin"] else ""),
             row["kind"],
@@ -40,11 +49,16 @@ def render_list(console: Console, result: Result) -> None:
             row["client_id"] or "",
             row["auth_method"] or "",
             row["secret_store"] or "",
-        )
-    console.print(table)
+        ]
+        for row in result.data["profiles"]
+    ]
+    # issuers and client ids are copied from here: never cut (folds to blocks when narrow)
+    console.print(fit_table(columns, rows, title_columns=2), soft_wrap=True)
     active = result.data["active"]
-    console.print(
-        Text(f"active: {active['value']} ({active['source']}: {active['detail']})", "muted")
+    print_wrapped(
+        console,
+        Text("active: ", "muted"),
+        Text(f"{active['value']} ({active['source']}: {active['detail']})", "muted"),
     )
 
 
@@ -54,17 +68,14 @@ def _value(value: Any) -> Text:
 
 def render_show(console: Console, result: Result) -> None:
     data = result.data
-    table = Table(show_edge=False, pad_edge=False, box=None, header_style="key")
-    table.add_column("setting")
-    table.add_column("value")
-    table.add_column("source", style="muted")
+    rows: list[list[Any]] = []
     for key, item in data["settings"].items():
         source, detail = item["source"], item["detail"]
         if detail:
             # "profile corp" for a stored value; "env (AGENTCTL_SCOPE)" for the rest
             plain = source == "profile" and " " not in detail
             source = f"{source} {detail}" if plain else f"{source} ({detail})"
-        table.add_row(key, _value(item["value"]), source)
+        rows.append([key, _value(item["value"]), source])
     secret = data["secret"]
     if secret.get("problem"):
         shown = Text(f"unavailable: {secret['problem']}", style="warn")
@@ -72,8 +83,9 @@ def render_show(console: Console, result: Result) -> None:
         shown = Text(secret["where"], style="warn")
     else:
         shown = Text(secret.get("where", ""))
-    table.add_row("secret", shown, secret.get("source", secret["store"]))
-    console.print(table)
+    rows.append(["secret", shown, secret.get("source", secret["store"])])
+    columns = [Col("setting"), Col("value", wrap=True), Col("source", wrap=True, style="muted")]
+    console.print(fit_table(columns, rows), soft_wrap=True)
     if secret.get("hint"):
         console.print(Text(secret["hint"], style="muted"))
 

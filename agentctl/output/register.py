@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
+from agentctl.output.layout import Col, Fitted, fit_table
 from agentctl.output.result import Result
 
 _ACTION = {
@@ -20,10 +20,9 @@ _ACTION = {
 }
 
 
-def fields_table(rows: list[tuple[str, Any]]) -> Table:
-    table = Table(show_header=False, show_edge=False, pad_edge=False, box=None)
-    table.add_column(style="key")
-    table.add_column(overflow="fold")
+def fields_table(rows: list[tuple[str, Any]]) -> Fitted:
+    """Label/value lines; values wrap at spaces, never inside a client id, URL or path."""
+    shown: list[list[Any]] = []
     for label, value in rows:
         if value in (None, "", [], {}):
             continue
@@ -31,8 +30,9 @@ def fields_table(rows: list[tuple[str, Any]]) -> Table:
             value = ", ".join(map(str, value))
         elif isinstance(value, Mapping):
             value = ", ".join(f"{k}={v}" for k, v in value.items())
-        table.add_row(label, str(value))
-    return table
+        shown.append([label, str(value)])
+    columns = [Col("", style="key"), Col("", wrap=True)]
+    return fit_table(columns, shown, show_header=False)
 
 
 def agent_rows(agent: Mapping[str, Any]) -> list[tuple[str, Any]]:
@@ -100,7 +100,7 @@ def render_register(console: Console, result: Result) -> None:
         for note in data.get("notes") or []:
             console.print(Text(f"note: {note}", style="muted"), soft_wrap=True)
         return
-    console.print(fields_table(agent_rows(agent)))
+    console.print(fields_table(agent_rows(agent)), soft_wrap=True)
     render_credential(console, data.get("credential") or {})
     if action == "exists":
         console.print(

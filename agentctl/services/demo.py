@@ -70,9 +70,18 @@ def password_file() -> Path:
 
 
 def ensure_user(svc: IdpService) -> tuple[str, bool]:
-    """(password, created): alice exists and her password is the one in the 0600 file."""
+    """(password, created): alice exists and her password is the one in the 0600 file.
+    Get-or-create under the password file's exclusive lock: parallel demos on a new home
+    make one alice, and none of them changes the password another one is signing in with."""
+    from agentctl.config.filelock import locked
+
+    with locked(password_file()):
+        return _ensure_user_locked(svc)
+
+
+def _ensure_user_locked(svc: IdpService) -> tuple[str, bool]:
     from agentctl.config import paths
-    from agentctl.idp.records import get_user
+    from agentctl.idp.records import Conflict, get_user
     from agentctl.idp.userauth import SignInError, authenticate
     from agentctl.services.exchange import write_private_file
 
@@ -90,8 +99,11 @@ def ensure_user(svc: IdpService) -> tuple[str, bool]:
     paths.ensure_private_dir(path.parent)
     write_private_file(path, password + "\n")
     if user is None:
-        svc.add_user(DEMO_USER, DEMO_EMAIL, password)
-        return password, True
+        try:
+            svc.add_user(DEMO_USER, DEMO_EMAIL, password)
+            return password, True
+        except Conflict:
+            pass  # made meanwhile by something other than a demo (`idp users add alice`)
     # The password file was lost (or edited) but alice exists: give her a new password
     # rather than asking for a reset of the whole IdP.
     svc.set_password(DEMO_USER, password, issuer=issuer)
@@ -107,8 +119,9 @@ def ensure_agent(
     from agentctl.services.register import RegisterRequest, register_agent
 
     record = store.find_record(settings, DEMO_AGENT)
-    replace = record is not None and not provider.agent_exists(record.client_id)
-    if record is None or replace:
+    if record is None or not provider.agent_exists(record.client_id):
+        # Decided again while the agent is claimed: of parallel demos, one registers (or
+        # replaces) and the others find its agent.
         result = register_agent(
             settings,
             http,
@@ -117,11 +130,11 @@ def ensure_agent(
                 description="agentctl demo agent",
                 sponsor=DEMO_EMAIL,
                 may_act_for=(DEMO_USER,),
-                replace=replace,
             ),
             make_provider=lambda _s, _h: provider,
+            replace_if=lambda existing: not provider.agent_exists(existing.client_id),
         )
-        action = str(result.data.get("action") or ("replaced" if replace else "created"))
+        action = str(result.data.get("action") or "created")
     else:
         action = "exists"
     record, credential = store.load_agent(settings, DEMO_AGENT)
@@ -164,6 +177,9 @@ def run_demo(
     ]
     for run in runs:
         _show_to_resource(runner, run)
+    from agentctl.services.browse import demo_browser_checks
+
+    browser = demo_browser_checks(svc.ctx, runs)  # the web app in Chromium, when installed
     audit = [e for e in svc.audit(limit=200) if int(e.get("time") or 0) >= started]
     ok = all(r.ok for r in runs)
     data: dict[str, Any] = {
@@ -180,6 +196,7 @@ def run_demo(
         "runs": [r.to_dict(show_token=show_token) for r in runs],
         "table": [r.row() for r in runs],
         "audit": audit,
+        "browser": browser,
         "next": [
             f"agentctl exchange --mode obo --agent {DEMO_AGENT} --user {DEMO_USER}"
             f"   (password: AGENTCTL_USER_PASSWORD=$(cat {password_file()}))",

@@ -61,9 +61,10 @@ def run_doctor(
     capabilities: dict[str, bool] = {}
     clock: dict[str, Any] = {"server_date": None, "skew_seconds": None}
     reachable: bool | None = None
+    extras: dict[str, Any] = {}
     if not any(c.status == "fail" and c.id in _BLOCKING for c in report.checks):
         reachable, _metadata, capabilities, clock = _idp_checks(
-            report, settings, open_http, make_provider or _provider_for, now
+            report, settings, open_http, make_provider or _provider_for, now, extras
         )
     table_checks(report, kind)
     exit_code = overall_exit_code(report)
@@ -86,12 +87,14 @@ def run_doctor(
             },
             "clock": clock,
             "keyring": keyring,
+            **extras,
             "summary": {
                 status: sum(1 for c in report.checks if c.status == status)
                 for status in ("ok", "no", "warn", "fail", "info")
             },
         },
         exit_code=exit_code,
+        checks_failed=exit_code != ExitCode.OK,  # a report of checks: a fail is `partial`
     )
 
 
@@ -101,8 +104,10 @@ def _idp_checks(
     open_http: Callable[[], httpx.Client],
     make_provider: ProviderFor,
     now: Callable[[], float],
+    extras: dict[str, Any] | None = None,
 ) -> tuple[bool, dict[str, Any], dict[str, bool], dict[str, Any]]:
-    """Read the IdP's metadata (noting each response's Date) and judge what it offers."""
+    """Read the IdP's metadata (noting each response's Date) and judge what it offers.
+    `extras` receives further report fields (Entra: `graph_permissions`)."""
     dates: list[str] = []
 
     def capture(response: httpx.Response) -> None:
@@ -129,10 +134,21 @@ def _idp_checks(
         where = metadata.get("issuer") or settings.issuer.value or "the IdP"
         report.add("reachable", "idp", "ok", f"metadata read from {where}")
         capabilities = capability_checks(report, metadata, provider, kind)
+        if kind not in ("entra", "local"):
+            from agentctl.services.doctor_probe import probe_checks
+
+            probe_checks(report, http, provider, settings, capabilities)
         clock = clock_check(report, dates, now())
         mode_checks(report, capabilities, kind, provider_caps=caps_of(provider))
         if kind == "local":
             resource_issuer_check(report, http, provider)
+        if kind == "entra":
+            # The admin app's own token says which Graph permissions it holds (issue 15).
+            from agentctl.services.doctor_entra import graph_permission_checks
+
+            graph = graph_permission_checks(report, provider)
+            if extras is not None and graph is not None:
+                extras["graph_permissions"] = graph
     finally:
         http.close()
     return True, metadata, capabilities, clock

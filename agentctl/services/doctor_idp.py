@@ -62,6 +62,7 @@ def capability_checks(
             "what the IdP answers",
         )
     provider_caps = caps_of(provider)
+    pinned = set(getattr(provider, "pinned_grants", ()))
     for key, grant, text in GRANTS:
         if kind == "entra":
             has = {
@@ -71,16 +72,21 @@ def capability_checks(
                 "device_code": "device_authorization" in provider_caps,
             }[key]
         else:
-            has = grant in grants if published and isinstance(grants, list) else True
+            listed = grant in grants if published and isinstance(grants, list) else True
+            has = listed or grant in pinned
+            if has and not listed:
+                text += " [pinned by the profile]"
         caps[key] = has
         why = None if has else f"grant_types_supported lacks {grant}"
         if key == "token_exchange" and kind == "entra":
             why = "Entra answers the RFC 8693 grant with AADSTS82001; it runs OBO as jwt-bearer"
+        # Unlisted is not refused: for a generic IdP doctor probes it (doctor_probe).
+        absent = "not offered" if kind in ("entra", "local") else "not listed"
         report.add(
             f"grant.{key}",
             "capabilities",
             "ok" if has else "no",
-            f"{text}: {'offered' if has else 'not offered'}",
+            f"{text}: {'offered' if has else absent}",
             why,
         )
     for key, member, text in ENDPOINTS:

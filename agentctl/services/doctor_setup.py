@@ -6,7 +6,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agentctl.core.transport_rules import is_secure_url
+from agentctl.core.transport_rules import has_credentials, is_secure_url, without_credentials
 from agentctl.services.doctor_report import Report
 
 if TYPE_CHECKING:
@@ -38,6 +38,15 @@ def profile_checks(report: Report, settings: Settings) -> None:
             f"profile {name} has no issuer URL",
             f"`agentctl profile add {name} --replace --issuer URL ...` or set AGENTCTL_ISSUER",
         )
+    elif has_credentials(issuer):
+        report.add(
+            "profile.issuer",
+            "profile",
+            "fail",
+            f"issuer {without_credentials(issuer)} embeds credentials "
+            f"({settings.issuer.describe()})",
+            "remove user:password@ from the URL; secrets go in the secret store",
+        )
     elif not is_secure_url(issuer):
         report.add(
             "profile.issuer",
@@ -51,14 +60,19 @@ def profile_checks(report: Report, settings: Settings) -> None:
     bundle = settings.ca_bundle.value
     if bundle:
         path = Path(bundle).expanduser()
+        from agentctl import files
+        from agentctl.errors import ConfigError
+
         try:
-            text = path.read_text("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+            text = files.read_text(
+                path, what="CA bundle", limit=files.MAX_CA_BUNDLE_FILE, error=ConfigError
+            )
+        except ConfigError as exc:
             report.add(
                 "profile.ca_bundle",
                 "profile",
                 "fail",
-                f"CA bundle {bundle} cannot be read ({getattr(exc, 'strerror', None) or exc})",
+                exc.message,
                 "fix the path (--ca-bundle / AGENTCTL_CA_BUNDLE / the profile's ca_bundle)",
             )
         else:
@@ -166,8 +180,18 @@ def keyring_check(report: Report, settings: Settings) -> dict[str, Any]:
         status = keyring_status()
     except Exception as exc:  # a broken backend must not stop the other checks
         status = {"usable": False, "backend": f"error: {type(exc).__name__}"}
-    needs = settings.secret_store.value == "keyring" and not (
-        settings.kind.value == "local" and settings.secret_store.source == "default"
+    # A public client (auth method none) keeps no secret: its profile needs the keyring only
+    # for the agents registered with it, if any.
+    stores_nothing = (
+        settings.kind.value != "entra"
+        and bool(settings.client_id.value)
+        and settings.auth_method.value == "none"
+        and not _has_agents(settings)
+    )
+    needs = (
+        settings.secret_store.value == "keyring"
+        and not (settings.kind.value == "local" and settings.secret_store.source == "default")
+        and not stores_nothing
     )
     if status["usable"]:
         report.add("keyring", "secrets", "ok", f"OS keyring usable ({status['backend']})")
@@ -183,6 +207,16 @@ def keyring_check(report: Report, settings: Settings) -> dict[str, Any]:
             f"set {secrets.env_var_for(settings.name.value)} (CI), or re-add the profile with "
             "--secret-store file",
         )
+    elif stores_nothing and settings.secret_store.value == "keyring":
+        report.add(
+            "keyring",
+            "secrets",
+            "info",
+            f"no usable OS keyring (backend {status['backend']}); client "
+            f"{settings.client_id.value} is public and stores no secret, but agents registered "
+            "with this profile would keep theirs there",
+            "re-add the profile with --secret-store file before registering agents",
+        )
     else:
         report.add(
             "keyring",
@@ -191,6 +225,16 @@ def keyring_check(report: Report, settings: Settings) -> dict[str, Any]:
             f"no usable OS keyring (backend {status['backend']}); this profile does not need one",
         )
     return {**status, "needed": needs}
+
+
+def _has_agents(settings: Settings) -> bool:
+    from agentctl.errors import AgentctlError
+    from agentctl.services.agents import list_agents
+
+    try:
+        return bool(list_agents(settings))
+    except AgentctlError:
+        return True  # unreadable: assume there are (the keyring check stays strict)
 
 
 def clock_check(report: Report, dates: list[str], now: float) -> dict[str, Any]:

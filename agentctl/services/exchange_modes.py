@@ -77,8 +77,16 @@ class Runner:
         subject_token: str | None = None,
         actor_token: str | None = None,
         embedded_sign_in: bool = False,
+        resource_client: Callable[[Run, str, IdentityProvider], Agent] | None = None,
+        stop_after_id_jag: bool = False,
+        signer: IdentityProvider | None = None,
+        signer_agent: Agent | None = None,
     ) -> None:
         self.provider = provider
+        # Where the user signs in: the profile's IdP, also when the tokens are asked of
+        # another authorization server (`agentctl mcp` at a resource's AS).
+        self.signer = signer or provider
+        self.signer_agent = signer_agent  # the agent's client at the signer, when it differs
         self.http = http
         self.now = now
         self.agent = agent
@@ -89,6 +97,11 @@ class Runner:
         self.subject_token = subject_token
         self.actor_token = actor_token
         self.embedded_sign_in = embedded_sign_in
+        # The agent's registration at a resource's authorization server (ID-JAG leg 2): the
+        # agent itself unless the caller knows better (a registration made at that AS).
+        self.resource_client = resource_client
+        self.stop_after_id_jag = stop_after_id_jag  # hand the ID-JAG out, do not redeem it
+        self._prm: dict[str, dict[str, Any] | AgentctlError] = {}
         self._signed_in: TokenSet | None = None
         self._sign_in_steps: list[Step] = []
 
@@ -204,15 +217,15 @@ class Runner:
                 "IdP signs users in by device authorization",
                 hint="omit --user (you will get a code and a URL), or pass --subject-token",
             )
-        agent = self._need_agent("signing the user in")
+        agent = self.signer_agent or self._need_agent("signing the user in")
         if self.password is None:
             raise UsageError("no password source for --user")
-        issuer = self.provider.issuer or ""
+        issuer = self.signer.issuer or ""
         endpoint = issuer.rstrip("/") + "/admin/user-token"
         password = self.password()
 
         def call() -> TokenSet:
-            user_tokens = getattr(self.provider, "user_tokens", None)
+            user_tokens = getattr(self.signer, "user_tokens", None)
             if callable(user_tokens):
                 result = user_tokens(user, password, client=agent.credential, scope=None)
                 if isinstance(result, TokenSet):
@@ -229,21 +242,21 @@ class Runner:
         )
 
     def _device_sign_in(self, run: Run) -> TokenSet:
-        agent = self._need_agent("device sign-in")
-        self.provider.require(Capability.DEVICE_AUTHORIZATION)
-        if getattr(self.provider, "in_process", False):
+        agent = self.signer_agent or self._need_agent("device sign-in")
+        self.signer.require(Capability.DEVICE_AUTHORIZATION)
+        if getattr(self.signer, "in_process", False):
             # Nobody could open the verification page: the in-process IdP serves no one else.
             raise UsageError(
                 "the in-process embedded IdP has no sign-in page to open in a browser",
                 hint="pass --user NAME (its loopback sign-in), or run `agentctl idp serve` and "
                 "use a profile with its URL for device sign-in",
             )
-        md = self.provider.metadata()
+        md = self.signer.metadata()
         scope = " ".join(dict.fromkeys([*USER_SCOPE.split(), *(self.targets.scope or "").split()]))
         started = self.step(
             run,
             "start device authorization (RFC 8628)",
-            lambda: self.provider.start_device_authorization(client=agent.credential, scope=scope),
+            lambda: self.signer.start_device_authorization(client=agent.credential, scope=scope),
             endpoint=str(md.get("device_authorization_endpoint") or ""),
         )
         if self.prompt is not None:
@@ -251,9 +264,9 @@ class Runner:
         return self.step(
             run,
             "wait for the user to approve (RFC 8628 polling)",
-            lambda: self.provider.poll_device_token(started, client=agent.credential),
+            lambda: self.signer.poll_device_token(started, client=agent.credential),
             grant=oc.GRANT_DEVICE_CODE,
-            endpoint=self.token_endpoint,
+            endpoint=str(md.get("token_endpoint") or ""),
         )
 
     # -- modes ------------------------------------------------------------------------------
@@ -285,6 +298,7 @@ class Runner:
             if target:
                 checks.append(audience_check(tok.payload, target))
             run.add_checks(tok.label, checks)
+            self.resource_view(run, tok)
 
         return self.guarded(run, body)
 
@@ -325,6 +339,8 @@ class Runner:
                     final.payload, user_ids=self.user_ids(subject.payload), audience=target
                 ),
             )
+            if self.targets.asked:
+                self.resource_view(run, final)
 
         return self.guarded(run, body)
 
@@ -344,9 +360,11 @@ class Runner:
                 )
                 actor_raw = self.actor_token
             else:
-                actor_raw = self.agent_token(
+                actor_ts = self.agent_token(
                     run, targets=Targets(), name="actor token: client credentials as the agent"
-                ).access_token
+                )
+                self.token(run, "actor token", actor_ts)
+                actor_raw = actor_ts.access_token
             req = oc.ExchangeRequest(
                 subject_token=signed.access_token,
                 subject_token_type=oc.TOKEN_TYPE_ACCESS,
@@ -377,11 +395,14 @@ class Runner:
                     subject_payload=subject.payload,
                 ),
             )
+            self.resource_view(run, final)
 
         return self.guarded(run, body)
 
     def run_id_jag(self, resource: str) -> Run:
-        from agentctl.oauth.discovery import fetch_protected_resource_metadata
+        """Leg 1 at the profile's IdP, leg 2 at the authorization server the resource names in
+        its RFC 9728 metadata, as the agent's client *there* (the ID-JAG binds it by
+        `client_id`). With `stop_after_id_jag`, the ID-JAG is checked and handed out."""
         from agentctl.providers.oidc import OidcProvider
 
         run = Run(
@@ -406,7 +427,7 @@ class Runner:
             prm = self.step(
                 run,
                 "find the resource's authorization server (RFC 9728 metadata)",
-                lambda: fetch_protected_resource_metadata(self.http, resource),
+                lambda: self.protected_resource_metadata(resource),
                 endpoint=resource,
             )
             servers = prm.get("authorization_servers")
@@ -415,29 +436,8 @@ class Runner:
                     f"the protected resource metadata of {resource} names no authorization server"
                 )
             as_issuer = servers[0]
+            resource_id = str(prm.get("resource") or resource)
             run.steps[-1].detail = f"authorization server: {as_issuer}"
-            req = oc.ExchangeRequest(
-                subject_token=id_token,
-                subject_token_type=oc.TOKEN_TYPE_ID,
-                requested_token_type=oc.TOKEN_TYPE_ID_JAG,
-                audience=(as_issuer,),
-                resource=(resource,),
-                scope=self.targets.scope,
-            )
-            ts = self.exchange_step(
-                run, "ID-JAG from the IdP (token exchange, requested_token_type id-jag)", req, agent
-            )
-            jag = self.token(run, "ID-JAG", ts)
-            run.add_checks(
-                jag.label,
-                ck.check_id_jag(
-                    jag.header,
-                    jag.payload,
-                    resource_issuer=as_issuer,
-                    client_id=agent.client_id,
-                    resource=resource,
-                ),
-            )
             resource_as = self.step(
                 run,
                 "read the resource authorization server's metadata",
@@ -450,12 +450,52 @@ class Runner:
                     f"{as_issuer} does not advertise {ID_JAG_PROFILE} "
                     "(authorization_grant_profiles_supported); trying the jwt-bearer grant anyway"
                 )
+            client = (
+                self.resource_client(run, as_issuer, resource_as)
+                if self.resource_client is not None
+                else agent
+            )
+            req = oc.ExchangeRequest(
+                subject_token=id_token,
+                subject_token_type=oc.TOKEN_TYPE_ID,
+                requested_token_type=oc.TOKEN_TYPE_ID_JAG,
+                audience=(as_issuer,),
+                resource=(resource_id,),
+                scope=self.targets.scope,
+            )
+            ts = self.exchange_step(
+                run, "ID-JAG from the IdP (token exchange, requested_token_type id-jag)", req, agent
+            )
+            jag = self.token(run, "ID-JAG", ts)
+            run.add_checks(
+                jag.label,
+                ck.check_id_jag(
+                    jag.header,
+                    jag.payload,
+                    resource_issuer=as_issuer,
+                    client_id=client.client_id,
+                    resource=resource_id,
+                ),
+            )
+            if jag.payload.get("client_id") != client.client_id:
+                run.notes.append(
+                    f"the ID-JAG names client {jag.payload.get('client_id')!r}, but the agent is "
+                    f"{client.client_id!r} at {as_issuer}: the IdP must know the agent's client "
+                    "id there (its administrator maps it), or the AS refuses the ID-JAG"
+                )
+            if self.stop_after_id_jag:
+                run.notes.append(
+                    f"stopped after leg 1: the ID-JAG is for {client.client_id} to redeem at "
+                    f"{resource_as.metadata().get('token_endpoint') or as_issuer} "
+                    "(RFC 7523 jwt-bearer, with its credential there)"
+                )
+                return
             try:
                 final_ts = self.step(
                     run,
                     "access token at the resource AS (RFC 7523 jwt-bearer with the ID-JAG)",
                     lambda: resource_as.jwt_bearer(
-                        ts.access_token, client=agent.credential, scope=self.targets.scope
+                        ts.access_token, client=client.credential, scope=self.targets.scope
                     ),
                     grant=oc.GRANT_JWT_BEARER,
                     endpoint=str(resource_as.metadata().get("token_endpoint") or as_issuer),
@@ -463,27 +503,83 @@ class Runner:
             except OAuthError as exc:
                 if exc.error == "invalid_client":
                     exc.hint = (
-                        f"the agent is not a client of {as_issuer}: it needs a registration "
-                        "there too (the ID-JAG binds it by client_id)"
+                        f"the agent is not a client of {as_issuer} as {client.client_id}: it "
+                        "needs a registration there (the ID-JAG binds it by client_id); pass "
+                        "its client id there with --as-client-id (secret in "
+                        "AGENTCTL_AS_CLIENT_SECRET), and on the embedded IdP record it with "
+                        "`agentctl idp agents set AGENT --id-jag-client-id AS=ID`"
                     )
                     run.steps[-1].error = exc.to_item()
                 raise
             final = self.token(run, "access token (resource AS)", final_ts)
             checks = ck.check_user(
-                final.payload, user_ids=_ids(jag.payload.get("sub")), audience=resource
+                final.payload, user_ids=_ids(jag.payload.get("sub")), audience=resource_id
             )
             checks.append(
                 ck.Check(
                     "client_id is the agent",
-                    final.payload.get("client_id") == agent.client_id,
-                    agent.client_id,
+                    final.payload.get("client_id") == client.client_id,
+                    client.client_id,
                     str(final.payload.get("client_id", "(absent)")),
                     "RFC 9068 §2.2",
                 )
             )
             run.add_checks(final.label, checks)
+            self.resource_view(run, final, resource_id)
 
         return self.guarded(run, body)
+
+    # -- the resource's view (RFC 9728) -------------------------------------------------------
+
+    def know_resource(self, resource: str, metadata: dict[str, Any]) -> None:
+        """Metadata the caller already read (`agentctl mcp` reads it first)."""
+        self._prm[resource] = metadata
+
+    def protected_resource_metadata(self, resource: str) -> dict[str, Any]:
+        """RFC 9728 metadata of `resource`, fetched once per run of the command."""
+        from agentctl.oauth.discovery import fetch_protected_resource_metadata
+
+        cached = self._prm.get(resource)
+        if cached is None:
+            try:
+                cached = fetch_protected_resource_metadata(self.http, resource)
+            except AgentctlError as exc:
+                cached = exc  # `--mode all` asks three times; the answer will not change
+            self._prm[resource] = cached
+        if isinstance(cached, AgentctlError):
+            raise cached
+        return cached
+
+    def resource_view(self, run: Run, token: TokenInfo, resource: str | None = None) -> None:
+        """Would the resource take `token`? When it publishes RFC 9728 metadata: the token's
+        issuer must be one of its authorization servers and its audience the resource's id.
+        A resource that publishes none (or cannot be reached) is not checked, and said so."""
+        target = resource or (self.targets.resource[0] if self.targets.resource else None)
+        if not target or not target.startswith(("https://", "http://")):
+            return
+        url = target
+        try:
+            prm = self.protected_resource_metadata(target)
+        except AgentctlError as exc:
+            run.notes.append(
+                f"the resource's own view is not checked: {exc.message}"
+                if "publishes no protected resource metadata" in exc.message
+                else f"the resource's own view is not checked ({url}: {exc.message})"
+            )
+            return
+        servers = [s for s in prm.get("authorization_servers") or [] if isinstance(s, str)]
+        resource_id = str(prm.get("resource") or target)
+        checks = ck.check_resource_view(
+            token.payload, resource=resource_id, authorization_servers=servers
+        )
+        run.add_checks(token.label, checks)
+        if not checks[0].ok and servers:
+            run.notes.append(
+                f"{resource_id} takes tokens only from {' or '.join(servers)} (its RFC 9728 "
+                f"metadata); get one there: `agentctl mcp {resource_id} --mode "
+                f"{'agent' if run.mode == 'agent' else 'id-jag'}`, or `agentctl exchange "
+                f"--via id-jag --resource {resource_id}`"
+            )
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -554,9 +650,13 @@ def _better_hint(exc: AgentctlError, runner: Runner) -> None:
             "(or a token whose may_act names the agent)"
         )
     elif exc.error == "invalid_target":
+        # Registering again does not help: what an agent may target is the administrator's
+        # policy (clients cannot assert it, RFC 7591), at the issuer that refused.
         exc.hint = (
-            "the agent is not registered for that audience/resource; register it with "
-            "--audience, or omit --resource/--audience"
+            "the IdP does not let this agent ask for that audience/resource; its administrator "
+            f"allows it (embedded IdP: `agentctl idp agents set {agent} --audience URL`, or "
+            "`agentctl idp resources --issuer NAME --add URL` for a resource that issuer "
+            "serves), or omit --resource/--audience"
         )
 
 

@@ -13,6 +13,7 @@ lifecycle (`agent show|rotate|delete`, in agentctl.services.agent_lifecycle).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     import httpx
 
     from agentctl.config.resolve import Settings
+    from agentctl.config.statedb import Claim
     from agentctl.providers.base import IdentityProvider
 
 CREDENTIALS = {"client-secret": "client_secret", "private-key-jwt": "private_key_jwt"}
@@ -47,12 +49,28 @@ class RegisterRequest:
     audiences: tuple[str, ...] = ()
     scopes: tuple[str, ...] = ()
     may_act_for: tuple[str, ...] = ()
+    subject_audiences: tuple[str, ...] = ()
     replace: bool = False
     dry_run: bool = False
     show_secret: bool = False
     initial_access_token: str | None = None
     entra_kind: str | None = None  # app | agent-identity (Entra profiles)
     agent_user: str | None = None  # Entra agent user UPN
+    blueprint: str | None = None  # Entra: the blueprint (by name) to create the agent under
+    sponsor_groups: tuple[str, ...] = ()  # Entra: groups (object ids) as further sponsors
+    owners: tuple[str, ...] = ()  # Entra: owners of a new blueprint (UPN or object id)
+    # Entra: a federated identity credential on a new blueprint instead of a secret.
+    federated_issuer: str | None = None
+    federated_subject: str | None = None
+    federated_token_file: str | None = None
+    inherit: bool = False  # Entra: a new blueprint's Graph scopes are inherited by its agents
+    auth_method: str | None = None  # RFC 7591 token_endpoint_auth_method (default per credential)
+    redirect_uris: tuple[str, ...] = ()  # RFC 7591 redirect_uris, for servers that demand them
+    strict: bool = False  # a registration the IdP answered unusable is an error (and undone)
+
+    @property
+    def federated(self) -> bool:
+        return bool(self.federated_issuer or self.federated_subject or self.federated_token_file)
 
 
 ProviderFor = Callable[["Settings", "httpx.Client"], "IdentityProvider"]
@@ -88,24 +106,91 @@ def _validate(settings: Settings, req: RegisterRequest) -> None:
             raise UsageError(f"unknown --kind {req.entra_kind!r}", hint="use app or agent-identity")
         if req.agent_user and req.entra_kind != "agent-identity":
             raise UsageError("--agent-user needs --kind agent-identity")
+        if (req.sponsor_groups or req.owners) and req.entra_kind != "agent-identity":
+            raise UsageError("--sponsor-group and --owner need --kind agent-identity")
+        if (req.federated or req.inherit) and req.entra_kind != "agent-identity":
+            raise UsageError("--federated-* and --inherit need --kind agent-identity")
     elif req.entra_kind or req.agent_user:
         raise UsageError(
             "--kind and --agent-user are for Entra profiles",
             hint=f"profile {settings.name.value} is of kind {kind}",
         )
+    elif req.sponsor_groups or req.owners or req.federated or req.inherit:
+        raise UsageError(
+            "--sponsor-group, --owner, --federated-* and --inherit are for Entra agent identities",
+            hint=f"profile {settings.name.value} is of kind {kind}",
+        )
     if req.initial_access_token and kind not in ("oidc", "local"):
         raise UsageError("an initial access token is for RFC 7591 registration (oidc profiles)")
+    _validate_rfc7591_options(settings, req)
+
+
+AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt")
+
+
+def _validate_rfc7591_options(settings: Settings, req: RegisterRequest) -> None:
+    kind = settings.kind.value
+    if req.auth_method is not None:
+        if req.auth_method not in AUTH_METHODS:
+            raise UsageError(
+                f"unknown --auth-method {req.auth_method!r}",
+                hint=f"use one of {', '.join(AUTH_METHODS)}",
+            )
+        if req.credential == "private-key-jwt" and req.auth_method != "private_key_jwt":
+            raise UsageError(
+                f"--credential private-key-jwt authenticates with private_key_jwt, not "
+                f"{req.auth_method}",
+                hint="drop one of the two options",
+            )
+        if kind == "entra":
+            raise UsageError(
+                "--auth-method is for RFC 7591 registration; Entra agents authenticate with "
+                "their secret or certificate",
+                hint="use --credential client-secret|private-key-jwt",
+            )
+        if (
+            kind == "local"
+            and not settings.issuer.value
+            and req.auth_method == "client_secret_post"
+        ):
+            raise UsageError(
+                "the in-process embedded IdP registers secret agents with client_secret_basic",
+                hint="drop --auth-method, or use a profile with a served IdP's URL "
+                "(`agentctl idp serve`)",
+            )
+    for uri in req.redirect_uris:
+        from urllib.parse import urlsplit
+
+        try:
+            parts = urlsplit(uri)
+        except ValueError:  # e.g. an unclosed IPv6 bracket
+            parts = None
+        if (
+            parts is None
+            or not parts.scheme
+            or (parts.scheme in ("http", "https") and not parts.netloc)
+        ):
+            raise UsageError(
+                f"--redirect-uri {uri!r} is not an absolute URI",
+                hint="e.g. --redirect-uri https://agent.example.com/callback",
+            )
+    if req.redirect_uris and kind == "entra":
+        raise UsageError("--redirect-uri is for RFC 7591 registration (oidc profiles)")
 
 
 def _spec(req: RegisterRequest) -> AgentSpec:
+    key = req.credential == "private-key-jwt" or req.auth_method == "private_key_jwt"
     return AgentSpec(
         name=req.name,
         description=req.description,
         sponsor=req.sponsor,
-        credential="private_key_jwt" if req.credential == "private-key-jwt" else "client_secret",
+        credential="private_key_jwt" if key else "client_secret",
+        auth_method=req.auth_method,
+        redirect_uris=req.redirect_uris,
         audiences=req.audiences,
         scopes=req.scopes,
         may_act_for=req.may_act_for,
+        subject_audiences=req.subject_audiences,
     )
 
 
@@ -116,23 +201,52 @@ def register_agent(
     *,
     make_provider: ProviderFor = provider_for,
     progress: Callable[[str], None] | None = None,
+    replace_if: Callable[[store.AgentRecord], bool] | None = None,
 ) -> Result:
     """Create the agent at the IdP and keep its credential (see the module docstring).
-    `progress` receives a line per step of a multi-step registration (Entra)."""
+    `progress` receives a line per step of a multi-step registration (Entra).
+    `replace_if(existing)`: replace an existing agent when it says so (demo: when the IdP no
+    longer knows it), decided while the agent is claimed."""
     _validate(settings, req)
     existing = store.find_record(settings, req.name)
-    if existing is not None and not req.replace:
-        return Result(
-            command=("register",),
-            data=_data("exists", existing, None, None, req),
-            warnings=[],
+    if existing is not None and not req.replace and replace_if is None:
+        return _exists(existing, req)
+    if req.dry_run:
+        provider = make_provider(settings, http)
+        return _dry_run(settings, provider, req, existing)
+    # Claimed from before the IdP call until the record is stored: a parallel register of the
+    # same name waits here, then finds the agent this one made.
+    with store.claim_agent(settings, req.name) as claim:
+        existing = store.claimed_record(claim)
+        if existing is not None and not (req.replace or (replace_if and replace_if(existing))):
+            return _exists(existing, req)
+        return _register_claimed(
+            settings, http, req, existing, claim, make_provider=make_provider, progress=progress
         )
+
+
+def _exists(existing: store.AgentRecord, req: RegisterRequest) -> Result:
+    return Result(
+        command=("register",),
+        data=_data("exists", existing, None, None, req),
+        warnings=[],
+    )
+
+
+def _register_claimed(
+    settings: Settings,
+    http: httpx.Client,
+    req: RegisterRequest,
+    existing: store.AgentRecord | None,
+    claim: Claim,
+    *,
+    make_provider: ProviderFor,
+    progress: Callable[[str], None] | None,
+) -> Result:
     provider = make_provider(settings, http)
     registrar = getattr(provider, "registrar", None)
     if progress is not None and registrar is not None and hasattr(registrar, "progress"):
         registrar.progress = progress
-    if req.dry_run:
-        return _dry_run(settings, provider, req, existing)
     old_token: str | None = None
     if existing is not None:
         # Read before the new agent's entry (same name) overwrites it.
@@ -140,12 +254,13 @@ def register_agent(
             old_token = store.load_agent_secrets(settings, existing.name)[1]
         except SecretError:
             old_token = None
+    read_back: list[str] = []  # what the IdP's answer (and getting it) showed
     if settings.kind.value == "entra":
         record, credential, reg_data = _register_entra(settings, provider, req)
         token = None
 
         def rollback() -> None:
-            _delete_entra(provider, record)
+            _delete_entra(provider, record, credential)
 
     else:
         spec = _spec(req)
@@ -158,26 +273,80 @@ def register_agent(
         def rollback() -> None:
             provider.delete_agent(registration)
 
+        said = list(getattr(provider, "observations", ()))
+        problems = [] if is_in_process(provider) else _readback(spec, registration)
+        reg_data["readback"] = {"ok": not problems, "problems": problems}
+        if problems and req.strict:
+            raise _rolled_back(_unusable(record, problems), record, rollback)
+        read_back = [*said, *problems]
     try:
-        record = store.save_agent(settings, record, credential, registration_access_token=token)
+        record = store.save_agent(
+            settings, record, credential, registration_access_token=token, claim=claim
+        )
     except AgentctlError as exc:
         raise _rolled_back(exc, record, rollback) from None
-    warnings = _unsent(settings, req)
+    except BaseException:
+        # Ctrl-C or an unexpected error between the IdP and the store: the IdP client must not
+        # outlive its missing record either.
+        with contextlib.suppress(Exception):
+            rollback()
+        raise
+    warnings = [*_unsent(settings, req), *read_back]
+    pending = _entra_consent_pending(reg_data) if settings.kind.value == "entra" else None
+    if pending:
+        warnings.append(pending)
     if existing is not None:
         warnings += _retire(settings, http, existing, old_token, make_provider)
     data = _data("replaced" if existing else "created", record, reg_data, credential, req)
+    if pending:
+        from agentctl.exit_codes import ExitCode
+
+        # Created and stored, but not usable for OBO/agent-user until an admin consents:
+        # non-zero (status "partial") so a script does not go on as if it were.
+        return Result(command=("register",), data=data, warnings=warnings, exit_code=ExitCode.IDP)
     return Result(command=("register",), data=data, warnings=warnings)
+
+
+def _readback(spec: AgentSpec, registration: Registration) -> list[str]:
+    """What the IdP's answer says the agent cannot do (RFC 7591 §3.2.1: it may differ from the
+    request): get tokens by client credentials, or authenticate as asked."""
+    from agentctl.oauth.client import GRANT_CLIENT_CREDENTIALS
+    from agentctl.oauth.registration import readback_problems
+
+    return readback_problems(
+        registration.metadata, grant=GRANT_CLIENT_CREDENTIALS, auth_method=spec.method
+    )
+
+
+def _unusable(record: store.AgentRecord, problems: list[str]) -> UnsupportedError:
+    return UnsupportedError(
+        f"the IdP registered {record.name} ({record.client_id}) in a form an agent cannot use: "
+        + "; ".join(problems)
+        + " (--strict)",
+        hint="allow client credentials (and the auth method) for dynamically registered "
+        "clients in the IdP, or drop --strict to keep such a client",
+    )
 
 
 def _unsent(settings: Settings, req: RegisterRequest) -> list[str]:
     """Options a provider has no place for: said, not silently dropped."""
     kind = settings.kind.value
     out: list[str] = []
+    if kind == "local" and req.redirect_uris:
+        out.append(
+            "--redirect-uri was not sent: the embedded IdP needs none for an agent "
+            "(client credentials and token exchange have no redirect)"
+        )
     if kind not in ("local",):
         if req.may_act_for:
             out.append(
                 "--may-act-for was not sent: this IdP has no registration field for it; grant "
                 "delegation in the IdP (or carry it as `may_act` in the user's token)"
+            )
+        if req.subject_audiences:
+            out.append(
+                "--subject-audience was not sent: only the embedded IdP records it; configure "
+                "token exchange permissions in the IdP"
             )
         if req.audiences:
             out.append(
@@ -241,6 +410,7 @@ def _record_from(
         "scopes": list(spec.scopes) or str(md.get("scope") or "").split(),
         "audiences": list(spec.audiences),
         "may_act_for": list(spec.may_act_for),
+        "subject_audiences": list(spec.subject_audiences),
         "client_secret_expires_at": registration.client_secret_expires_at,
     }
     if registration.public_jwk is not None:
@@ -311,7 +481,7 @@ def _dry_run(
     requests: list[dict[str, Any]] = []
     notes: list[str] = []
     if settings.kind.value == "entra":
-        reg = _entra_register_call(provider, req, dry_run=True)
+        reg = _entra_register_call(provider, req, dry_run=True, settings=settings)
         requests = list(reg.requests)
     elif is_in_process(provider):
         local = local_provider(provider)
@@ -342,6 +512,14 @@ def _dry_run(
             requests = [stop.event.to_dict()]
         else:  # pragma: no cover - a provider that registers without a request
             raise ProviderError("dry run: the provider registered without sending a request")
+        if not req.redirect_uris:
+            from agentctl.providers.oidc import DEFAULT_REDIRECT_URI
+
+            notes.append(
+                "if the IdP refuses a client without redirect URIs, agentctl asks once more "
+                f"with redirect_uris [{DEFAULT_REDIRECT_URI}] (never used; --redirect-uri "
+                "chooses)"
+            )
     if existing is not None:
         notes.append(
             f"--replace: afterwards the current {existing.name} ({existing.client_id}) "
@@ -376,7 +554,13 @@ def entra_provider(provider: IdentityProvider) -> Any:
     return provider
 
 
-def _entra_register_call(provider: IdentityProvider, req: RegisterRequest, *, dry_run: bool) -> Any:
+def _entra_register_call(
+    provider: IdentityProvider,
+    req: RegisterRequest,
+    *,
+    dry_run: bool,
+    settings: Settings | None = None,
+) -> Any:
     entra = entra_provider(provider)
     kind = req.entra_kind or "app"
     options: dict[str, Any] = {
@@ -385,8 +569,28 @@ def _entra_register_call(provider: IdentityProvider, req: RegisterRequest, *, dr
     }
     if kind == "agent-identity":
         options["sponsors"] = [req.sponsor] if req.sponsor else []
+        if req.sponsor_groups:
+            options["sponsor_groups"] = list(req.sponsor_groups)
+        if req.owners:
+            options["owners"] = list(req.owners)
+        if req.inherit:
+            options["inherit"] = True
+        if req.federated:
+            from pathlib import Path
+
+            token_file = req.federated_token_file
+            options["federated"] = {
+                "issuer": req.federated_issuer or "",
+                "subject": req.federated_subject or "",
+                # Absolute: later commands may run from another directory.
+                "token_file": str(Path(token_file).expanduser().absolute()) if token_file else "",
+            }
         if req.agent_user:
             options["agent_user_upn"] = req.agent_user
+        if settings is not None:
+            from agentctl.services.entra_lifecycle import blueprint_options
+
+            options.update(blueprint_options(settings, req.blueprint))
     return entra.register(kind, req.name, **options)
 
 
@@ -398,6 +602,11 @@ def entra_credential(reg: Any, client_id: str) -> Credential:
         raise ProviderError("Entra returned no credential for the new registration")
     if cred.secret:
         return Credential(client_id, "client_secret_post", secret=cred.secret)
+    if cred.federated_token_file:
+        from agentctl.providers.entra.credentials import FEDERATED_METHOD
+
+        # No secret to keep: the token file's path, read at each use.
+        return Credential(client_id, FEDERATED_METHOD, key_id=cred.federated_token_file)
     thumb = cred.thumbprints()[0] if cred.certificate_pem else None
     return Credential(client_id, "private_key_jwt", private_key_pem=pem_bundle(cred), key_id=thumb)
 
@@ -405,10 +614,19 @@ def entra_credential(reg: Any, client_id: str) -> Credential:
 def _register_entra(
     settings: Settings, provider: IdentityProvider, req: RegisterRequest
 ) -> tuple[store.AgentRecord, Credential, dict[str, Any]]:
-    reg = _entra_register_call(provider, req, dry_run=False)
+    reg = _entra_register_call(provider, req, dry_run=False, settings=settings)
     kind = reg.kind
     owner = reg.credential_owner or reg.client_id
-    credential = entra_credential(reg, owner)
+    if reg.credential is None and kind == "agent-identity" and reg.blueprint:
+        # A reused blueprint gets no new credential: this agent keeps the blueprint's, which
+        # its sibling's entry already holds (EntraRegistrar reads it from there).
+        from types import SimpleNamespace
+
+        owner = str(reg.blueprint.get("app_id") or owner)
+        shared = entra_provider(provider).registrar.settings.blueprint_credential
+        credential = entra_credential(SimpleNamespace(credential=shared), owner)
+    else:
+        credential = entra_credential(reg, owner)
     if kind == "agent-identity":
         ctype = "entra-agent-identity"
     else:
@@ -443,27 +661,25 @@ def _register_entra(
     return record, credential, reg.to_dict()
 
 
-def _delete_entra(provider: IdentityProvider, record: store.AgentRecord) -> list[str]:
-    """Everything agentctl created for this agent: agent user, agent identity, blueprint."""
-    entra = entra_provider(provider)
-    done: list[str] = []
-    extra = record.extra
-    object_id = str(extra.get("object_id") or "")
-    if extra.get("entra_kind") == "agent-identity":
-        user = extra.get("agent_user")
-        if isinstance(user, Mapping) and user.get("id"):
-            entra.delete(str(user["id"]), kind="agent-user")
-            done.append(f"agent user {user.get('upn') or user['id']}")
-        entra.delete(object_id, kind="agent-identity")
-        done.append(f"agent identity {object_id}")
-        blueprint = extra.get("blueprint")
-        if isinstance(blueprint, Mapping) and blueprint.get("object_id"):
-            entra.delete(str(blueprint["object_id"]), kind="blueprint")
-            done.append(f"blueprint {blueprint['object_id']}")
-    else:
-        entra.delete(object_id, kind="app")
-        done.append(f"application {object_id}")
-    return done
+def _delete_entra(
+    provider: IdentityProvider, record: store.AgentRecord, credential: Credential | None = None
+) -> list[str]:
+    """Everything agentctl created for this agent (agentctl.services.entra_lifecycle)."""
+    from agentctl.services.entra_lifecycle import delete_entra
+
+    return delete_entra(provider, record, credential)
+
+
+def _entra_consent_pending(reg_data: Mapping[str, Any] | None) -> str | None:
+    consent = (reg_data or {}).get("consent")
+    if not isinstance(consent, Mapping) or consent.get("status") != "pending":
+        return None
+    missing = ", ".join(consent.get("missing") or []) or "a grant permission"
+    return (
+        f"consent is pending: the admin app lacks {missing}. An admin can approve at "
+        f"{consent.get('admin_consent_url')} , or grant the admin app that permission and run "
+        "`agentctl agent grant NAME`"
+    )
 
 
 # -- at the IdP (shared with agent_lifecycle) -------------------------------------------------
@@ -498,11 +714,14 @@ def delete_at_idp(
     record: store.AgentRecord,
     *,
     old_token: str | None,
+    credential: Credential | None = None,
 ) -> list[str]:
     """Delete the agent at its IdP (`agent delete`, and `register --replace` for the old one);
     says what was removed."""
     if record.kind == "entra":
-        return _delete_entra(provider, record)
+        from agentctl.services.entra_lifecycle import blueprint_shared, delete_entra
+
+        return delete_entra(provider, record, credential, shared=blueprint_shared(settings, record))
     from agentctl.errors import OAuthError, ProviderError
     from agentctl.providers.local import LocalProvider
 

@@ -42,7 +42,7 @@ def test_obo_promises() -> None:
     no_act = {
         c.name
         for c in check_obo(
-            {"sub": "alice", "exp": 1},
+            {"sub": "alice", "exp": 1, "scope": "read"},
             user_ids={"alice"},
             agent_ids={"bot-7"},
             audience=None,
@@ -51,6 +51,19 @@ def test_obo_promises() -> None:
         if not c.ok
     }
     assert no_act == {"act.sub is the agent"}
+
+
+def test_an_obo_token_with_no_scope_fails_a_check() -> None:
+    """Issue 11: a device-code OBO token with no scopes passed every check."""
+    bare = {"sub": "alice", "act": {"sub": "bot-7"}, "aud": "api", "exp": 1500}
+    failed = [
+        c
+        for c in check_obo(
+            bare, user_ids={"alice"}, agent_ids={"bot-7"}, audience="api", subject_payload=USER
+        )
+        if not c.ok
+    ]
+    assert [(c.name, c.actual) for c in failed] == [("a scope is granted", "(none)")]
 
 
 def test_id_jag_checks() -> None:

@@ -13,8 +13,9 @@ from tests.core.inspect_fixtures import claims, parsed_example
         ("obo", "generic", None, False, "access_token"),
         ("agent", "generic", None, False, "access_token"),
         ("entra-obo", "entra", "2.0", True, "access_token"),
-        ("entra-agent", "entra", "2.0", True, "access_token"),
-        ("entra-agent-user", "entra", "2.0", True, "access_token"),
+        ("entra-agent", "entra", "1.0", True, "access_token"),
+        ("entra-agent-user", "entra", "1.0", True, "access_token"),
+        ("entra-exchange-token", "entra", "2.0", False, "client_assertion"),
         ("entra-app-v1", "entra", "1.0", False, "access_token"),
         ("entra-classic-obo", "entra", "1.0", False, "access_token"),
         ("okta-obo", "okta", None, False, "access_token"),
@@ -83,3 +84,23 @@ def test_kind_from_typ_then_claims(
 def test_typ_normalisation() -> None:
     assert normalize_typ("application/AT+JWT") == "at+jwt"
     assert normalize_typ(None) is None
+
+
+def test_the_embedded_idps_id_token_reads_as_an_id_token() -> None:
+    """Issue 11: typ "JWT", no nonce, azp = the client: it was read as an access token."""
+    header = {"alg": "ES256", "kid": "k", "typ": "JWT"}
+    payload = {
+        "iss": "http://127.0.0.1:8400/i/enterprise",
+        "sub": "alice",
+        "sub_profile": "user",
+        "aud": "agt_1",
+        "azp": "agt_1",
+        "auth_time": 1793523540,
+        "name": "Alice",
+        "email": "alice@example.com",
+        "iat": 1793523600,
+        "exp": 1793527200,
+    }
+    assert detect_kind(header, payload).kind == "id_token"
+    access = {**payload, "client_id": "agt_1", "scope": "read"}
+    assert detect_kind(header, access).kind == "access_token"

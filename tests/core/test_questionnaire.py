@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agentctl.core import questionnaire as qn
+from agentctl.core.mode_plan import PlanContext, ProfileInfo
 from agentctl.errors import InputError
 
 
@@ -171,8 +172,8 @@ def test_keycloak_hybrid_need_names_the_alternative() -> None:
     commands = [c.command for c in plan.next_commands]
     assert "agentctl register my-agent --profile keycloak" in commands
     assert "agentctl exchange --mode user --profile keycloak" in commands
-    assert "agentctl exchange --mode obo" in commands  # the embedded IdP shows the real shape
-    assert not any("--mode obo --profile keycloak" in c for c in commands)
+    assert commands[-1] == "agentctl demo"  # the embedded IdP shows the real shape
+    assert not any("--mode obo" in c for c in commands)
 
 
 def test_entra_hybrid_is_agent_id_obo_with_azp_and_facets() -> None:
@@ -197,9 +198,11 @@ def test_okta_mcp_uses_id_jag() -> None:
     assert any("okta" in n and "local" in n for n in mcp.notes)  # which IdPs issue ID-JAGs
     commands = [c.command for c in plan.next_commands]
     assert (
-        "agentctl exchange --mode obo --profile okta --via id-jag "
-        "--resource https://mcp.example.com/mcp" in commands
+        "agentctl exchange --via id-jag --resource <https://your-mcp-server/mcp> --profile okta"
+        in commands
     )
+    # what the MCP server sees through ID-JAG, said where it matters
+    assert any("sub = the user, the agent only as client_id" in n for n in mcp.notes)
 
 
 def test_entra_mcp_has_no_id_jag_command_and_says_why() -> None:
@@ -221,8 +224,8 @@ def test_browser_target_gets_token_injection() -> None:
     _, plan = _plan(initiator="system", idp="local", targets=("browser",))
     [browser] = plan.paths
     assert "injection" in browser.summary
-    assert any("--emit header|env|curl|playwright" in s for s in browser.steps)
-    assert "agentctl exchange --mode agent --emit playwright" in [
+    assert any("--emit playwright-python|playwright-node|" in s for s in browser.steps)
+    assert "agentctl exchange --mode agent --emit playwright-python --out agent_auth.py" in [
         c.command for c in plan.next_commands
     ]
 
@@ -236,13 +239,22 @@ def test_generic_oidc_says_check_with_doctor() -> None:
     _, plan = _plan(initiator="user", attribution="required", idp="oidc")
     assert plan.support.value == "depends"
     assert plan.run_mode == "hybrid_obo"
-    assert plan.next_commands[0].command == "agentctl doctor --profile oidc"
+    commands = [c.command for c in plan.next_commands]
+    assert commands[:2] == [
+        "agentctl profile add oidc --kind oidc --issuer <issuer-url> --client-id <client-id> "
+        "--secret-stdin",
+        "agentctl doctor --profile oidc",
+    ]
 
 
 def test_local_needs_no_profile_flag() -> None:
     _, plan = _plan(initiator="user", attribution="no", idp="local")
     assert all("--profile" not in c.command for c in plan.next_commands)
-    assert [c.command for c in plan.next_commands] == ["agentctl exchange --mode user"]
+    # a fresh machine: the demo sets up a user and an agent, then the exchange runs as is
+    assert [c.command for c in plan.next_commands] == [
+        "agentctl demo",
+        "agentctl exchange --mode user",
+    ]
 
 
 def test_tradeoff_rows_reuse_the_design_words() -> None:
@@ -275,7 +287,7 @@ def test_flags_accumulate_targets_and_normalise_case() -> None:
 @pytest.mark.parametrize(
     ("flags", "message"),
     [
-        (["colour=blue"], "unknown question 'colour'; valid keys: initiator, user_could_do_it"),
+        (["colour=blue"], "unknown question 'colour'; valid keys: initiator, user_present"),
         (["idp=ping"], "invalid value 'ping' for idp; valid values: entra, okta, keycloak"),
         (["targets=api,fax"], "valid values: api, browser, mcp (several allowed"),
         (["targets="], "invalid value '' for targets"),
@@ -410,3 +422,86 @@ def test_bad_replies_explain(key: str, line: str, problem: str) -> None:
 def test_question_mark_asks_why() -> None:
     assert qn.interpret_reply(qn.question("idp"), "?").why
     assert all(q.why and q.default for q in qn.QUESTIONS)
+
+
+# --- issue 11: commands that run as printed, honest trade-offs per IdP ------------------------
+
+
+def _ctx(
+    *,
+    agent: str | None = None,
+    user: str | None = None,
+    others: tuple[ProfileInfo, ...] = (),
+) -> PlanContext:
+    current = ProfileInfo("local", "local", agent=agent, user=user, embedded=True)
+    return PlanContext(current=current, others=others)
+
+
+def test_known_agent_and_user_are_used_and_no_setup_is_printed() -> None:
+    rec = _rec(initiator="user", attribution="required", targets=("api", "mcp"))
+    plan = qn.plan(rec, _ctx(agent="demo-agent", user="alice"))
+    assert [c.command for c in plan.next_commands] == [
+        "agentctl exchange --mode obo",
+        "agentctl exchange --via id-jag --resource http://127.0.0.1:8400/i/mcp-as/resource",
+    ]
+
+
+def test_an_existing_profile_of_the_idp_is_named_and_its_agent_reused() -> None:
+    ctx = _ctx(others=(ProfileInfo("corp-entra", "entra", agent="bot"),))
+    rec = _rec(initiator="user", attribution="required", idp="entra")
+    commands = [c.command for c in qn.plan(rec, ctx).next_commands]
+    assert commands == [
+        "agentctl doctor --profile corp-entra",
+        "agentctl exchange --mode obo --profile corp-entra",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("answers", "kind"),
+    [
+        ({"initiator": "user", "attribution": "required"}, " --kind agent-identity"),
+        ({"initiator": "system"}, " --kind agent-identity"),
+        ({"initiator": "user", "attribution": "no"}, ""),
+    ],
+)
+def test_entra_registers_an_agent_identity_for_hybrid_and_agent_modes(
+    answers: dict[str, str], kind: str
+) -> None:
+    """Issue 11: `register my-agent --profile entra` made a plain app (classic OBO)."""
+    _, plan = _plan(idp="entra", **answers)
+    [register] = [c.command for c in plan.next_commands if " register " in c.command]
+    assert register == f"agentctl register my-agent --profile entra{kind}"
+
+
+def test_placeholders_only_for_what_cannot_be_known() -> None:
+    for idp in ("local",):
+        for answers in _ALL[::37]:
+            rec = _rec(idp=idp, targets=("api", "browser", "mcp"), **answers)
+            assert not any("<" in c.command for c in qn.plan(rec).next_commands), answers
+
+
+def test_multi_agent_scores_nested_act_only_where_the_idp_writes_act() -> None:
+    """Issue 11: on Entra there is no act claim, yet multi_agent=yes scored +2 for it."""
+    local = _rec(initiator="user", multi_agent="yes", idp="local").ranked("hybrid_obo")
+    entra = _rec(initiator="user", multi_agent="yes", idp="entra").ranked("hybrid_obo")
+    assert any("nested act claims" in r for r in local.reasons)
+    assert not any("act claims" in r for r in entra.reasons)
+    assert entra.score == local.score - 2
+
+
+def test_tradeoff_says_where_the_agent_is_visible_per_idp() -> None:
+    from agentctl.core.tradeoffs import tradeoff_for
+
+    entra = tradeoff_for("entra", "hybrid_obo")
+    for words in ("azp", "xms_act_fct", "no act claim", "no chain"):
+        assert words in entra.who_acted, words
+    assert "act.sub = agent" in tradeoff_for("local", "hybrid_obo").who_acted
+    assert "cannot delegate" in tradeoff_for("keycloak", "hybrid_obo").who_acted
+
+
+def test_an_absent_user_points_to_the_agents_own_identity() -> None:
+    present = _rec(initiator="user", attribution="required")
+    absent = _rec(initiator="user", attribution="required", user_present="no")
+    assert present.recommended == "hybrid_obo"
+    assert absent.ranked("agent_identity").score > present.ranked("agent_identity").score
+    assert any("refresh token" in r for r in absent.ranked("hybrid_obo").reasons)
