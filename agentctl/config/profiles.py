@@ -20,8 +20,6 @@ preserved.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -246,35 +244,8 @@ def update(fn: Callable[[Config], Config], path: Path | None = None) -> tuple[Co
     return config, path
 
 
-def write_private(path: Path, data: bytes) -> None:
-    """Atomic write, readable by the owner only: never a half-written file."""
-    paths.ensure_private_dir(path.parent)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-        _fsync_dir(path.parent)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename itself durable (a power cut must not bring the old file back)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+# One atomic private writer for every file agentctl keeps (config/paths.py).
+write_private = paths.write_private
 
 
 def get(config: Config, name: str) -> Profile:
