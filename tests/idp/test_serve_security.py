@@ -63,15 +63,19 @@ class Serve:
         )
         assert self.proc.stdout is not None
         text = ""
-        while True:  # the --json document, printed before gunicorn starts, may span lines
-            line = self.proc.stdout.readline().decode()
-            assert line, self.log.read_text()
-            text += line
-            try:
-                self.info: dict[str, Any] = json.loads(text)["data"]
-                break
-            except json.JSONDecodeError:
-                continue
+        try:
+            while True:  # the --json document, printed before gunicorn starts, may span lines
+                line = self.proc.stdout.readline().decode()
+                assert line, self.log.read_text()
+                text += line
+                try:
+                    self.info: dict[str, Any] = json.loads(text)["data"]
+                    break
+                except json.JSONDecodeError:
+                    continue
+        except BaseException:
+            self.stop()  # never leave a server behind a failed start
+            raise
 
     def wait_ready(self, url: str, **kw: Any) -> None:
         deadline = time.monotonic() + 20
