@@ -121,3 +121,36 @@ def test_demo_show_token_prints_raw_tokens() -> None:
     r = run("demo", "--show-token")
     assert r.exit_code == 0
     assert "eyJ" in r.stdout
+
+
+def test_every_command_demo_suggests_runs_as_printed(tmp_path: Path) -> None:
+    """The demo's "try next" commands, as a user would paste them into a shell: real processes
+    (pipes included), the same home, no extra environment, exit 0."""
+    import shutil
+    import subprocess
+    import sys
+
+    demo = run("demo", "--json")
+    assert demo.exit_code == 0, demo.stderr
+    suggested = demo.json()["data"]["next"]
+    assert suggested
+    bindir = tmp_path / "bin"  # `agentctl` on PATH, as after `pip install`
+    bindir.mkdir()
+    script = bindir / "agentctl"
+    script.write_text(f'#!/bin/sh\nexec {sys.executable} -m agentctl "$@"\n')
+    script.chmod(0o755)
+    env = {**os.environ, "PATH": f"{bindir}:{os.environ['PATH']}"}
+    env.pop("AGENTCTL_USER_PASSWORD", None)
+    for line in suggested:
+        command = line.partition("   (")[0]
+        assert "<" not in command, command
+        done = subprocess.run(
+            [shutil.which("bash") or "bash", "-o", "pipefail", "-c", command],
+            env=env,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, f"$ {command}\n{done.stdout}{done.stderr}"

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.text import Text
 
 from agentctl.output.exchange import names_of, render_run, side_by_side
-from agentctl.output.layout import Col, fit_table, print_wrapped
+from agentctl.output.layout import Col, command_text, fit_table, print_wrapped
 from agentctl.output.result import Result
 
 
@@ -137,7 +137,12 @@ def _next(console: Console, data: dict[str, Any]) -> None:
     console.print()
     console.print(Text("try next", style="key"))
     for line in steps:
-        print_wrapped(console, "  ", line)
+        # "command   (note)": the command pasteable even when wrapped (continued with " \"),
+        # the note as prose under it.
+        command, sep, note = line.partition("   (")
+        console.print(command_text(command, lead="  ", width=console.width), soft_wrap=True)
+        if sep:
+            print_wrapped(console, "      ", Text("(" + note, style="muted"))
 
 
 __all__ = ["render_demo"]

@@ -199,10 +199,11 @@ def run_demo(
         "browser": browser,
         "next": [
             f"agentctl exchange --mode obo --agent {DEMO_AGENT} --user {DEMO_USER}"
-            f"   (password: AGENTCTL_USER_PASSWORD=$(cat {password_file()}))",
+            f"   (alice's password is read from {password_file()}, 0600)",
             f"agentctl exchange --via id-jag --resource {resource_as}/resource "
             f"--agent {DEMO_AGENT} --user {DEMO_USER}",
-            "agentctl inspect TOKEN   (run a mode with --show-token, or --emit header)",
+            "agentctl exchange --mode obo --emit header | agentctl inspect -"
+            "   (any token: agentctl inspect TOKEN, or - for stdin)",
             "agentctl idp audit",
         ],
     }
