@@ -324,17 +324,7 @@ def _delete_damaged(
             removed = delete_at_idp(settings, make_provider(settings, http), record, old_token=None)
         except AgentctlError as exc:
             warnings.append(f"{record.client_id} was not deleted at the IdP: {exc.message}")
-    store.forget_agent(settings, record.name, claim=claim)
-    return Result(
-        command=("agent", "delete"),
-        data={
-            "action": "deleted",
-            "agent": record.to_dict(),
-            "deleted_at_idp": removed,
-            "forgotten": True,
-        },
-        warnings=warnings,
-    )
+    return _forget(settings, record, claim, removed, warnings)
 
 
 def _delete_claimed(
@@ -357,6 +347,17 @@ def _delete_claimed(
             cred, token = None, None
         provider = make_provider(settings, http)
         removed = delete_at_idp(settings, provider, record, old_token=token, credential=cred)
+    return _forget(settings, record, claim, removed, warnings)
+
+
+def _forget(
+    settings: Settings,
+    record: store.AgentRecord,
+    claim: Claim,
+    removed: list[str],
+    warnings: list[str],
+) -> Result:
+    """Forget the local record (the IdP side is done or said not to be) and report it."""
     store.forget_agent(settings, record.name, claim=claim)
     return Result(
         command=("agent", "delete"),
