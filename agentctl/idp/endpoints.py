@@ -184,6 +184,9 @@ MAX_KEYS = 8
 # Members only the administrator sets (docs/idp.md "Who sets what"): a client asserting them
 # about itself could widen what it may get.
 POLICY_MEMBERS = ("allowed_audiences", "subject_audiences", "may_act_for", "scope")
+# Members a client never sends (RFC 7591 parsing drops them) that an RFC 7592 replacement must
+# not drop either: what kind of client it is, and the administrator's ID-JAG client-id map.
+SERVER_KEPT_MEMBERS = ("sub_profile", "id_jag_client_ids")
 
 
 class AgentMetadataClaims(BaseClaims):  # type: ignore[misc]
@@ -552,7 +555,9 @@ class ClientConfiguration(ClientConfigurationEndpoint):  # type: ignore[misc]
                     "(agentctl idp agents set)"
                 )
         keep = {
-            k: v for k, v in client.metadata.items() if k == "sub_profile" or k in POLICY_MEMBERS
+            k: v
+            for k, v in client.metadata.items()
+            if k in SERVER_KEPT_MEMBERS or k in POLICY_MEMBERS
         }
         metadata = validate_client_metadata({**client_metadata, **keep})
         mirrors = [

@@ -436,3 +436,22 @@ def test_register_sets_subject_audiences_on_the_embedded_idp(idp: Idp) -> None:
     assert r.exit_code == 0, r.stderr
     client_id = r.json()["data"]["agent"]["client_id"]
     assert idp.svc.client(client_id).subject_audiences == [APP]
+
+
+def test_rfc7592_update_keeps_the_administrators_id_jag_mapping(idp: Idp) -> None:
+    r = register(idp, {"client_name": "bot", "sub_profile": "ai_agent", "scope": "read"})
+    reg = r.json()
+    idp.svc.set_agent_policy(reg["client_id"], id_jag_client_ids={"https://as.example": "x-1"})
+    headers = {"Authorization": f"Bearer {reg['registration_access_token']}"}
+    put = idp.http.put(
+        reg["registration_client_uri"],
+        json={
+            "client_id": reg["client_id"],
+            "client_name": "renamed",
+            "id_jag_client_ids": {"https://as.example": "someone-else"},
+        },
+        headers=headers,
+    )
+    assert put.status_code == 200, put.text
+    kept = idp.svc.client(reg["client_id"]).id_jag_client_ids
+    assert kept == {"https://as.example": "x-1"}
