@@ -135,7 +135,10 @@ def render_resources(console: Console, result: Result) -> None:
 
 def render_registration_token(console: Console, result: Result) -> None:
     d = result.data
-    console.print(d["token"] if d.get("token") else "[muted](token hidden)[/muted]")
+    if d.get("token"):
+        console.print(d["token"], markup=False, highlight=False)
+    if d.get("written_to"):
+        console.print(f"[ok]written[/ok] to {d['written_to']} (0600)")
     policy = d["policy"]
     note = (
         f"initial access token for {d['issuer']}: {d['uses']} use(s), expires in "
