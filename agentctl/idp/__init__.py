@@ -1,6 +1,7 @@
 """The embedded IdP: a real OAuth 2.0 / OIDC authorization server built on Authlib.
 
-Module layout (import lazily: Flask, Authlib and joserfc load only when the IdP is used):
+Module layout (import lazily: Authlib loads only when the IdP is used, Flask only when an HTML
+page is served, the JWT-based grants and the registration endpoints on their first request):
 
     constants   URNs, JOSE `typ` values, defaults (base URL http://127.0.0.1:8400, issuers)
     store       SQLite (WAL, BEGIN IMMEDIATE writes, busy_timeout), multi-process safe
@@ -11,7 +12,8 @@ Module layout (import lazily: Flask, Authlib and joserfc load only when the IdP 
     context     IdpContext(store, base_url, bind_host, clock)
     tokens      mint() (sign + record + audit), verify() (inbound token checks)
     policy      scope narrowing, resource/audience targets, invalid_target
-    grants      client credentials, private_key_jwt auth, ID-JAG redemption (jwt-bearer)
+    grants      client credentials
+    jwt_grants  private_key_jwt auth, ID-JAG redemption (jwt-bearer), loaded on first use
     exchange    RFC 8693 token exchange (impersonation, delegation, ID-JAG issuance)
     endpoints   introspection, revocation, registration (7591), client configuration (7592)
     metadata    RFC 8414 / OIDC discovery documents
@@ -19,12 +21,15 @@ Module layout (import lazily: Flask, Authlib and joserfc load only when the IdP 
     userauth    user sign-in and user token issuance (admin route, device flow)
     device      plugin: RFC 8628 device authorization grant + the verification page
     resource    plugin: the demo protected resource per issuer + RFC 9728 metadata
-    app         create_app(ctx): the Flask app with every issuer by path
+    web         Request/Response on plain WSGI; the request being served; per-request cache
+    api         the JSON endpoints (token, introspection, registration, metadata, keys)
+    wsgi        create_wsgi_app(ctx): the IdP as one WSGI app (JSON endpoints without Flask)
+    app         create_app(ctx): the Flask app for the HTML pages (and the same JSON routes)
     service     IdpService: the in-process Python API used by the CLI and other services
-    inprocess   in_process_client(): an httpx client bound to the app via WSGITransport
+    inprocess   in_process_client(): an httpx client bound to the WSGI app (WSGITransport)
     serve       gunicorn runner for `agentctl idp serve`
 
-Public entry points: `service.IdpService`, `inprocess.in_process_client`, `app.create_app`,
+Public entry points: `service.IdpService`, `inprocess.in_process_client`, `wsgi.create_wsgi_app`,
 `serve.serve`. See docs/idp.md.
 """
 

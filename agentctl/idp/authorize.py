@@ -33,7 +33,6 @@ from authlib.oauth2.base import OAuth2Error
 from authlib.oauth2.rfc6749 import InvalidRequestError
 from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant
 from authlib.oauth2.rfc7636 import CodeChallenge
-from flask import Flask, Response, make_response, render_template, request
 
 from agentctl.idp import constants as c
 from agentctl.idp import records
@@ -50,6 +49,8 @@ from agentctl.idp.userauth import (
 )
 
 if TYPE_CHECKING:
+    from flask import Flask, Response
+
     from agentctl.idp.context import IdpContext
     from agentctl.idp.server import IssuerServer
 
@@ -67,10 +68,17 @@ _SCHEMA = (
 )
 
 
+_SCHEMA_MARK = "_agentctl_authorize_schema"
+
+
 def ensure_schema(store: Store) -> None:
+    """Create this plugin's tables once per store (a write transaction only the first time)."""
+    if getattr(store, _SCHEMA_MARK, False):
+        return
     with store.write() as db:
         for statement in _SCHEMA:
             db.execute(statement)
+    setattr(store, _SCHEMA_MARK, True)
 
 
 @dataclass
@@ -261,12 +269,16 @@ class Consent:
 
 def _binding(cookie: str | None = None) -> str:
     """What a form token is bound to: this browser (cookie) and this exact request (query)."""
+    from flask import request
+
     if cookie is None:
         cookie = request.cookies.get(COOKIE, "")
     return hash_secret(f"{cookie}|{request.query_string.decode('latin-1')}")[:64]
 
 
 def _page(ctx: IdpContext, consent: Consent, status: int = 200, redirect_uri: str = "") -> Response:
+    from flask import make_response, render_template, request
+
     from agentctl.idp.device import new_form, secure_headers
 
     cookie = request.cookies.get(COOKIE, "")
@@ -319,6 +331,8 @@ def show(server: IssuerServer) -> Response:
 
 
 def submit(server: IssuerServer) -> Response:
+    from flask import request
+
     from agentctl.idp.device import spend_form
 
     ctx = server.ctx
@@ -379,6 +393,8 @@ def _respond(server: IssuerServer, grant: AuthorizationCode, user: User | None) 
 def _error(server: IssuerServer, error: OAuth2Error) -> Response:
     """A verified redirect URI gets the error (RFC 6749 §4.1.2.1); otherwise the browser sees
     it here and is sent nowhere."""
+    from flask import make_response, render_template
+
     if getattr(error, "redirect_uri", None):
         response: Response = server.handle_error_response(None, error)
         return response
@@ -410,6 +426,7 @@ class AuthorizePlugin:
             return submit(idp_of(app).server(name))
 
     def init_issuer(self, server: IssuerServer) -> None:
+        ensure_schema(server.ctx.store)  # the token endpoint redeems codes without the pages
         server.register_grant(AuthorizationCode, [S256Only(required=True)])
 
     def metadata(self, server: IssuerServer) -> dict[str, Any]:

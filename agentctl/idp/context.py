@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from agentctl.core.transport_rules import is_loopback_host
 from agentctl.idp import records
@@ -38,7 +39,7 @@ class IdpContext:
     @property
     def loopback_only(self) -> bool:
         """True when the server listens on loopback only (test/demo shortcuts allowed)."""
-        return is_loopback_host(self.bind_host)
+        return _loopback(self.bind_host)
 
     def issuer(self, name: str) -> IssuerConfig | None:
         hit = self._issuers.get(name)
@@ -66,6 +67,12 @@ class IdpContext:
             return None
         name = url[len(prefix) :]
         return name if name and "/" not in name else None
+
+
+@lru_cache(maxsize=16)
+def _loopback(host: str) -> bool:
+    # Asked on every request (the request screen); the bind address never changes.
+    return is_loopback_host(host)
 
 
 __all__ = ["IdpContext"]

@@ -40,7 +40,6 @@ from authlib.oauth2.rfc8628 import (
     DeviceCodeGrant,
     DeviceCredentialMixin,
 )
-from flask import Flask, Response, make_response, render_template, request
 
 from agentctl.idp import constants as c
 from agentctl.idp import records
@@ -57,6 +56,8 @@ from agentctl.idp.userauth import (
 )
 
 if TYPE_CHECKING:
+    from flask import Flask, Response
+
     from agentctl.idp.context import IdpContext
     from agentctl.idp.server import IssuerServer
 
@@ -85,10 +86,17 @@ _SCHEMA = (
 _PENDING, _APPROVED, _DENIED, _ISSUED = "pending", "approved", "denied", "issued"
 
 
+_SCHEMA_MARK = "_agentctl_device_schema"
+
+
 def ensure_schema(store: Store) -> None:
+    """Create this plugin's tables once per store (a write transaction only the first time)."""
+    if getattr(store, _SCHEMA_MARK, False):
+        return
     with store.write() as db:
         for statement in _SCHEMA:
             db.execute(statement)
+    setattr(store, _SCHEMA_MARK, True)
 
 
 def normalize_user_code(text: str) -> str:
@@ -351,6 +359,8 @@ def _client_label(ctx: IdpContext, cred: DeviceCredential) -> str:
 
 
 def _render(ctx: IdpContext, state: PageState, status: int = 200) -> Response:
+    from flask import make_response, render_template, request
+
     binding = request.cookies.get(COOKIE, "")
     if not _TOKENISH.match(binding):
         binding = secrets.token_urlsafe(32)
@@ -397,6 +407,8 @@ def _describe(ctx: IdpContext, state: PageState, cred: DeviceCredential) -> None
 
 
 def show_page(ctx: IdpContext, issuer: str) -> Response:
+    from flask import request
+
     typed = request.args.get("user_code", "")[:40]
     state = PageState(issuer=issuer, user_code=typed)
     if typed:
@@ -411,6 +423,8 @@ def show_page(ctx: IdpContext, issuer: str) -> Response:
 
 
 def submit_page(ctx: IdpContext, issuer: str) -> Response:
+    from flask import request
+
     form = request.form
     state = PageState(
         issuer=issuer,
@@ -546,6 +560,9 @@ class DevicePlugin:
             return submit_page(ctx, name)
 
     def init_issuer(self, server: IssuerServer) -> None:
+        # The token endpoint answers device_code grants without the pages' app: the tables
+        # must exist before it does.
+        ensure_schema(server.ctx.store)
         server.register_grant(DeviceCode)
         server.register_endpoint(DeviceAuthorization)
 

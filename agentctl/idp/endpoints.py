@@ -25,12 +25,11 @@ from authlib.oauth2.rfc7591 import ClientRegistrationEndpoint, InvalidClientMeta
 from authlib.oauth2.rfc7591.claims import ClientMetadataClaims
 from authlib.oauth2.rfc7592 import ClientConfigurationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
-from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from agentctl.idp import constants as c
-from agentctl.idp import keys, records, throttle
+from agentctl.idp import jose, keys, records, throttle, web
 from agentctl.idp.models import Agent, Client, TokenRecord
 from agentctl.idp.policy import RegistrationPolicy, safe
 from agentctl.idp.secrets import check_secret, hash_secret, new_id, new_secret
@@ -96,12 +95,8 @@ def find_token(server: IssuerServer, token: str) -> KnownToken | None:
         return None
     now = ctx.now()
     try:
-        decoded = jwt.decode(
-            token,
-            keys.verification_keys(ctx.store, server.name, now),
-            algorithms=list(c.SIGNING_ALGS),
-        )
-    except (JoseError, ValueError):
+        decoded = jose.verify(token, keys.verification_keys(ctx.store, server.name, now))
+    except jose.JoseRefused:
         return None
     jti = decoded.claims.get("jti")
     record = records.get_token(ctx.store, jti) if isinstance(jti, str) else None
@@ -268,8 +263,6 @@ class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
     def authenticate_token(self, request: Any) -> _Credential:
         """RFC 7591 §3: an initial access token (Bearer), or — only while every address the
         server listens on is loopback — none, rate limited per source address."""
-        from flask import request as http_request
-
         ctx, cfg = self.server.ctx, self.server.cfg
         scheme, _, value = request.headers.get("Authorization", "").partition(" ")
         if scheme:
@@ -294,7 +287,7 @@ class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
             )
         wait = throttle.take(
             ctx.store,
-            f"register:{self.server.name}:{http_request.remote_addr}",
+            f"register:{self.server.name}:{web.current().remote_addr}",
             ctx.now(),
             limit=throttle.REGISTRATIONS_PER_WINDOW,
             window=throttle.REGISTRATION_WINDOW,

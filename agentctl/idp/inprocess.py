@@ -17,20 +17,21 @@ from agentctl.idp.constants import DEFAULT_BASE_URL
 
 if TYPE_CHECKING:
     import httpx
-    from flask import Flask
 
     from agentctl.idp.service import IdpService
+    from agentctl.idp.wsgi import IdpWsgi
 
 
-def in_process_app(service: IdpService | None = None) -> Flask:
-    from agentctl.idp.app import create_app
+def in_process_app(service: IdpService | None = None) -> IdpWsgi:
     from agentctl.idp.prune import housekeeping
     from agentctl.idp.service import IdpService
 
     svc = service or IdpService.open()
     # A command that issues tokens keeps the store bounded too (a read when nothing is due).
     housekeeping(svc.store, svc.ctx.now())
-    return create_app(svc.ctx)
+    from agentctl.idp.wsgi import create_wsgi_app
+
+    return create_wsgi_app(svc.ctx)
 
 
 def in_process_client(

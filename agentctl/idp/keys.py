@@ -17,20 +17,24 @@ import json
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from joserfc.jwk import ECKey, KeySet, RSAKey, import_key
-
+from agentctl.idp import jose
 from agentctl.idp.models import IssuerConfig
 from agentctl.idp.store import Store
+
+if TYPE_CHECKING:
+    from joserfc.jwk import ECKey, KeySet, RSAKey
 
 KEY_CACHE_SECONDS = 2.0
 _cache: dict[tuple[str, str, tuple[str, ...]], Any] = {}  # parsed keys, by kid set
 _cache_lock = threading.Lock()
 # (db path, issuer) -> (loaded at [monotonic], alg, key) of the active signing key
 _signing: dict[tuple[str, str], tuple[float, str, Any]] = {}
-# (db path, issuer) -> (loaded at [monotonic], kids, earliest publish_until, KeySet)
-_verifying: dict[tuple[str, str], tuple[float, frozenset[str], int | None, KeySet]] = {}
+# (db path, issuer) -> (loaded at [monotonic], kids, earliest publish_until, public keys)
+_verifying: dict[
+    tuple[str, str], tuple[float, frozenset[str], int | None, list[jose.PublicKey]]
+] = {}
 
 
 def forget(store: Store, issuer: str) -> None:
@@ -66,6 +70,8 @@ class KeyInfo:
 
 
 def _generate(alg: str) -> ECKey | RSAKey:
+    from joserfc.jwk import ECKey, RSAKey  # only when a key is made (bootstrap, rotation)
+
     if alg == "ES256":
         key: ECKey | RSAKey = ECKey.generate_key("P-256", private=True)
     elif alg == "RS256":
@@ -124,8 +130,8 @@ def list_keys(store: Store, issuer: str, now: int) -> list[KeyInfo]:
     return [KeyInfo(**dict(r)) for r in rows]
 
 
-def signing_key(store: Store, issuer: str) -> tuple[str, Any]:
-    """(alg, joserfc key) of the issuer's active key (cached, see the module docstring)."""
+def signing_key(store: Store, issuer: str) -> tuple[str, jose.PrivateKey]:
+    """(alg, key) of the issuer's active key (cached, see the module docstring)."""
     slot = (str(store.path), issuer)
     with _cache_lock:
         hit = _signing.get(slot)
@@ -137,7 +143,7 @@ def signing_key(store: Store, issuer: str) -> tuple[str, Any]:
     return alg, key
 
 
-def _load_signing_key(store: Store, issuer: str) -> tuple[str, Any]:
+def _load_signing_key(store: Store, issuer: str) -> tuple[str, jose.PrivateKey]:
     row = store.row(
         "SELECT kid, alg, private_jwk FROM keys WHERE issuer = ? AND retired_at IS NULL"
         " ORDER BY created_at DESC, rowid DESC LIMIT 1",
@@ -149,7 +155,7 @@ def _load_signing_key(store: Store, issuer: str) -> tuple[str, Any]:
     with _cache_lock:
         key = _cache.get(cache_key)
         if key is None:
-            key = import_key(json.loads(row["private_jwk"]))
+            key = jose.private_key(json.loads(row["private_jwk"]))
             _cache[cache_key] = key
     return str(row["alg"]), key
 
@@ -164,9 +170,11 @@ def public_jwks(store: Store, issuer: str, now: int) -> dict[str, Any]:
     return {"keys": [json.loads(r["public_jwk"]) for r in rows]}
 
 
-def verification_keys(store: Store, issuer: str, now: int, kid: str | None = None) -> KeySet:
-    """The issuer's published keys as a KeySet. Cached for `KEY_CACHE_SECONDS`, and reloaded
-    sooner when `kid` is not in it or a retired key's publication window has closed."""
+def verification_keys(
+    store: Store, issuer: str, now: int, kid: str | None = None
+) -> list[jose.PublicKey]:
+    """The issuer's published keys. Cached for `KEY_CACHE_SECONDS`, and reloaded sooner when
+    `kid` is not among them or a retired key's publication window has closed."""
     slot = (str(store.path), issuer)
     with _cache_lock:
         hit = _verifying.get(slot)
@@ -188,12 +196,19 @@ def verification_keys(store: Store, issuer: str, now: int, kid: str | None = Non
     windows = [int(r["publish_until"]) for r in rows if r["publish_until"] is not None]
     cache_key = (str(store.path), issuer, kids)
     with _cache_lock:
-        keyset = _cache.get(cache_key)
-        if keyset is None:
-            keyset = KeySet.import_key_set(jwks)  # type: ignore[arg-type]
-            _cache[cache_key] = keyset
-        _verifying[slot] = (time.monotonic(), frozenset(kids), min(windows, default=None), keyset)
-    return keyset
+        found = _cache.get(cache_key)
+        if found is None:
+            found = [jose.public_key(jwk) for jwk in jwks["keys"]]
+            _cache[cache_key] = found
+        _verifying[slot] = (time.monotonic(), frozenset(kids), min(windows, default=None), found)
+    return found
+
+
+def verification_keyset(store: Store, issuer: str, now: int) -> KeySet:
+    """The published keys as a joserfc KeySet, for Authlib's grants that verify with it."""
+    from joserfc.jwk import KeySet
+
+    return KeySet.import_key_set(public_jwks(store, issuer, now))  # type: ignore[arg-type]
 
 
 __all__ = [
@@ -205,4 +220,5 @@ __all__ = [
     "rotate",
     "signing_key",
     "verification_keys",
+    "verification_keyset",
 ]

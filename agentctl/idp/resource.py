@@ -19,14 +19,14 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, jsonify, request
-
 from agentctl.idp import constants as c
 from agentctl.idp import records
 from agentctl.idp.policy import safe
 from agentctl.idp.tokens import TokenRejected, VerifiedToken, actor_chain, as_list, verify
 
 if TYPE_CHECKING:
+    from flask import Flask, Response
+
     from agentctl.idp.context import IdpContext
     from agentctl.idp.server import IssuerServer
 
@@ -164,6 +164,8 @@ def _audit(
     seen: dict[str, Any] | None,
     refusal: Refusal | None,
 ) -> None:
+    from flask import request
+
     ctx = server.ctx
     detail: dict[str, Any] = {"method": request.method}
     if seen is not None:
@@ -189,6 +191,8 @@ def _audit(
 
 
 def _refused(server: IssuerServer, refusal: Refusal) -> Response:
+    from flask import jsonify
+
     params = [f'resource_metadata="{metadata_url(server.ctx, server.name)}"']
     body: dict[str, Any] = {"error": refusal.error or "invalid_token"}
     if refusal.error is not None:
@@ -205,6 +209,8 @@ def _refused(server: IssuerServer, refusal: Refusal) -> Response:
 
 class ResourcePlugin:
     def init_app(self, app: Flask, ctx: IdpContext) -> None:
+        from flask import jsonify, request
+
         from agentctl.idp.app import idp_of
 
         @app.get(f"{METADATA_PREFIX}/i/<name>/{RESOURCE_PATH}")

@@ -15,15 +15,18 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import threading
+from collections import defaultdict
 from typing import TYPE_CHECKING, Any, Protocol
 
-from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.oauth2 import AuthorizationServer
+from authlib.oauth2.rfc6749 import JsonPayload, JsonRequest, OAuth2Payload, OAuth2Request
 
-from agentctl.idp import records
+from agentctl.idp import records, web
+from agentctl.idp.constants import GRANT_JWT_BEARER
 from agentctl.idp.context import IdpContext
-from agentctl.idp.endpoints import ClientConfiguration, Introspection, Registration, Revocation
 from agentctl.idp.exchange import TokenExchange
-from agentctl.idp.grants import ClientCredentials, IdJagRedemption, PrivateKeyJWTAuth
+from agentctl.idp.grants import ClientCredentials
 from agentctl.idp.models import Client, IssuerConfig
 
 if TYPE_CHECKING:
@@ -56,6 +59,9 @@ def default_plugins() -> list[IdpPlugin]:
     return plugins
 
 
+_ENDPOINTS_LOCK = threading.Lock()
+
+
 class UnknownIssuer(LookupError):
     pass
 
@@ -67,14 +73,65 @@ class IssuerServer(AuthorizationServer):  # type: ignore[misc]
         self.name = name
         self.plugins = plugins
         self.scopes_supported = None
-        self.register_client_auth_method("private_key_jwt", PrivateKeyJWTAuth(self))
+        self.register_client_auth_method("private_key_jwt", _PrivateKeyJWT(self))
         self.register_grant(ClientCredentials)
         self.register_grant(TokenExchange)
-        self.register_grant(IdJagRedemption)
-        for endpoint in (Introspection, Registration, ClientConfiguration, Revocation):
-            self.register_endpoint(endpoint)
+        self._jwt_bearer_loaded = False
+        self._endpoints_loaded = False
         for plugin in plugins:
             plugin.init_issuer(self)
+
+    def _load_endpoints(self) -> None:
+        """Introspection, revocation and registration are registered on first use: a command
+        that only asks for tokens never imports them (RFC 7591 claims, joserfc's JWT)."""
+        if self._endpoints_loaded:
+            return
+        from agentctl.idp.endpoints import (
+            ClientConfiguration,
+            Introspection,
+            Registration,
+            Revocation,
+        )
+
+        with _ENDPOINTS_LOCK:  # worker threads share the server: register once
+            if not self._endpoints_loaded:
+                for endpoint in (Introspection, Registration, ClientConfiguration, Revocation):
+                    self.register_endpoint(endpoint)
+                self._endpoints_loaded = True
+
+    def get_token_grant(self, request: Any) -> Any:
+        if not self._jwt_bearer_loaded and request.payload.grant_type == GRANT_JWT_BEARER:
+            from agentctl.idp.jwt_grants import IdJagRedemption
+
+            with _ENDPOINTS_LOCK:
+                if not self._jwt_bearer_loaded:
+                    self.register_grant(IdJagRedemption)
+                    self._jwt_bearer_loaded = True
+        return super().get_token_grant(request)
+
+    def create_endpoint_response(self, name: str, request: Any = None) -> Any:
+        self._load_endpoints()
+        return super().create_endpoint_response(name, request)
+
+    def validate_endpoint_request(self, name: str, request: Any = None) -> Any:
+        self._load_endpoints()
+        return super().validate_endpoint_request(name, request)
+
+    # -- Authlib's framework seam, on agentctl.idp.web (no Flask) --------------------------------
+
+    def create_oauth2_request(self, request: Any) -> OAuth2Request:
+        return _OAuth2Request(request if isinstance(request, web.Request) else web.current())
+
+    def create_json_request(self, request: Any) -> JsonRequest:
+        return _JsonRequest(request if isinstance(request, web.Request) else web.current())
+
+    def handle_response(self, status: int, body: Any, headers: Any) -> web.Response:
+        if isinstance(body, dict):
+            return web.json_response(body, status, headers or ())
+        return web.Response(body or b"", status, headers or ())
+
+    def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
+        return None  # nothing here listens to Authlib's signals
 
     @property
     def cfg(self) -> IssuerConfig:
@@ -101,15 +158,71 @@ class IssuerServer(AuthorizationServer):  # type: ignore[misc]
 
 
 def _request_cache(key: str, load: Any) -> Any:
-    """Memoise within one Flask request (Authlib asks for the same client several times)."""
-    from flask import g, has_app_context
+    """Memoise within one request (Authlib asks for the same client several times)."""
+    return web.cached(key, load)
 
-    if not has_app_context():
-        return load()
-    cache: dict[str, Any] = g.setdefault("agentctl_idp_cache", {})
-    if key not in cache:
-        cache[key] = load()
-    return cache[key]
+
+class _PrivateKeyJWT:
+    """RFC 7523 client authentication, imported on the first private_key_jwt request."""
+
+    def __init__(self, server: IssuerServer) -> None:
+        self.server = server
+        self._impl: Any = None
+
+    def __call__(self, query_client: Any, request: Any) -> Any:
+        if self._impl is None:
+            from agentctl.idp.jwt_grants import PrivateKeyJWTAuth
+
+            self._impl = PrivateKeyJWTAuth(self.server)
+        return self._impl(query_client, request)
+
+
+class _Payload(OAuth2Payload):  # type: ignore[misc]
+    def __init__(self, request: web.Request) -> None:
+        self._values = request.values
+        self._datalist: defaultdict[str, list[str]] | None = None
+
+    @property
+    def data(self) -> web.MultiDict:
+        return self._values
+
+    @property
+    def datalist(self) -> defaultdict[str, list[str]]:
+        if self._datalist is None:
+            self._datalist = defaultdict(list)
+            for key, values in self._values.lists().items():
+                self._datalist[key].extend(values)
+        return self._datalist
+
+
+class _OAuth2Request(OAuth2Request):  # type: ignore[misc]
+    def __init__(self, request: web.Request) -> None:
+        super().__init__(method=request.method, uri=request.url, headers=request.headers)
+        self._request = request
+        self.payload = _Payload(request)
+
+    @property
+    def args(self) -> web.MultiDict:
+        return self._request.args
+
+    @property
+    def form(self) -> web.MultiDict:
+        return self._request.form
+
+
+class _JsonPayload(JsonPayload):  # type: ignore[misc]
+    def __init__(self, request: web.Request) -> None:
+        self._request = request
+
+    @property
+    def data(self) -> Any:
+        return self._request.get_json()
+
+
+class _JsonRequest(JsonRequest):  # type: ignore[misc]
+    def __init__(self, request: web.Request) -> None:
+        super().__init__(request.method, request.url, request.headers)
+        self.payload = _JsonPayload(request)
 
 
 __all__ = ["PLUGIN_MODULES", "IdpPlugin", "IssuerServer", "UnknownIssuer", "default_plugins"]

@@ -24,7 +24,6 @@ from typing import Any
 from agentctl.idp import constants as c
 from agentctl.idp import keys, records
 from agentctl.idp.context import IdpContext
-from agentctl.idp.endpoints import DEFAULT_GRANT_TYPES, validate_client_metadata
 from agentctl.idp.models import Agent, Client, GrantRef, IssuerConfig, User
 from agentctl.idp.policy import GRANT_DELEGATION, RegistrationPolicy
 from agentctl.idp.secrets import hash_password, hash_secret, new_id, new_secret
@@ -219,7 +218,7 @@ class IdpService:
                 "token_endpoint_auth_method": (
                     "client_secret_basic" if secret else "private_key_jwt"
                 ),
-                "grant_types": list(DEFAULT_GRANT_TYPES),
+                "grant_types": list(_default_grant_types()),
                 "scope": " ".join(allowed_scopes),
                 "allowed_audiences": list(allowed_audiences),
                 "subject_audiences": list(subject_audiences),
@@ -475,6 +474,8 @@ def _checked_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
     from authlib.oauth2.rfc7591 import InvalidClientMetadataError
 
     try:
+        from agentctl.idp.endpoints import validate_client_metadata
+
         return validate_client_metadata(metadata)
     except InvalidClientMetadataError as exc:
         raise ValueError(exc.description) from None
@@ -491,6 +492,13 @@ def reset(db_path: Path | None = None) -> list[str]:
             os.remove(candidate)
             removed.append(str(candidate))
     return removed
+
+
+def _default_grant_types() -> list[str]:
+    # Lazily: the registration endpoint's module is not needed by commands that only exchange.
+    from agentctl.idp.endpoints import DEFAULT_GRANT_TYPES
+
+    return list(DEFAULT_GRANT_TYPES)
 
 
 __all__ = ["AgentCredentials", "IdpService", "NotFound", "default_issuers", "reset"]

@@ -6,7 +6,6 @@ transaction, so revocation can follow the exchange chain and the audit log never
 
 from __future__ import annotations
 
-import json
 import secrets
 import threading
 from collections import OrderedDict
@@ -14,10 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from joserfc import jws, jwt
-from joserfc.errors import JoseError
-
-from agentctl.idp import keys, records
+from agentctl.idp import jose, keys, records
 from agentctl.idp.constants import CLOCK_LEEWAY, SIGNING_ALGS
 from agentctl.idp.context import IdpContext
 from agentctl.idp.models import GrantRef, IssuerConfig, TokenRecord
@@ -132,13 +128,10 @@ class VerifiedToken:
 def unverified_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """Header and claims without checking anything (routing decisions only)."""
     try:
-        obj = jws.extract_compact(token.encode("ascii"))
-        claims = json.loads(obj.payload)
-    except (JoseError, ValueError, UnicodeError) as exc:
+        compact = jose.parse_compact(token)
+    except jose.JoseRefused as exc:
         raise TokenRejected("is not a well-formed JWT") from exc
-    if not isinstance(claims, dict):
-        raise TokenRejected("is not a well-formed JWT")
-    return dict(obj.headers()), claims
+    return compact.header, compact.claims
 
 
 def verify(ctx: IdpContext, token: str, *, trusted: Iterable[str]) -> VerifiedToken:
@@ -154,14 +147,14 @@ def verify(ctx: IdpContext, token: str, *, trusted: Iterable[str]) -> VerifiedTo
         raise TokenRejected("uses a signing algorithm this server does not accept")
     now = ctx.now()
     kid = header.get("kid")
-    keyset = keys.verification_keys(ctx.store, name, now, kid if isinstance(kid, str) else None)
+    published = keys.verification_keys(ctx.store, name, now, kid if isinstance(kid, str) else None)
     # A remembered signature counts only while its key is still published.
-    if remembered is None or not any(key.kid == kid for key in keyset.keys):
+    if remembered is None or not any(key.kid == kid for key in published):
         try:
-            decoded = jwt.decode(token, keyset, algorithms=list(SIGNING_ALGS))
-        except (JoseError, ValueError) as exc:
+            compact = jose.verify(token, published)
+        except jose.JoseRefused as exc:
             raise TokenRejected("has an invalid signature") from exc
-        header, claims = dict(decoded.header), decoded.claims
+        header, claims = compact.header, compact.claims
         _remember(ctx, token, header, claims)
     exp, nbf, iat = claims.get("exp"), claims.get("nbf"), claims.get("iat")
     if not isinstance(exp, int) or exp <= now - CLOCK_LEEWAY:

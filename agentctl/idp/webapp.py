@@ -25,13 +25,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, jsonify, make_response, render_template, request
-
 from agentctl.idp import records
 from agentctl.idp.resource import Refusal, check_bearer, describe, resource_url
 from agentctl.idp.tokens import actor_chain
 
 if TYPE_CHECKING:
+    from flask import Flask, Response
+
     from agentctl.idp.context import IdpContext
     from agentctl.idp.server import IssuerServer
     from agentctl.idp.tokens import VerifiedToken
@@ -53,6 +53,8 @@ def app_url(ctx: IdpContext, issuer: str) -> str:
 
 def _presented() -> tuple[str | None, str | None]:
     """(via, Authorization value) of the page request: the header first, then the cookie."""
+    from flask import request
+
     authorization = request.headers.get("Authorization")
     if authorization:
         return "header", authorization
@@ -64,6 +66,8 @@ def _presented() -> tuple[str | None, str | None]:
 
 def _view(server: IssuerServer, via: str, authorization: str) -> tuple[dict[str, Any], int]:
     """What the app shows for a token, and the HTTP status; audited."""
+    from flask import request
+
     ctx = server.ctx
     token: VerifiedToken | None = None
     try:
@@ -87,6 +91,8 @@ def _view(server: IssuerServer, via: str, authorization: str) -> tuple[dict[str,
 
 
 def _audit(server: IssuerServer, token: VerifiedToken | None, seen: dict[str, Any]) -> None:
+    from flask import request
+
     ctx = server.ctx
     claims = token.claims if token is not None else {}
     detail: dict[str, Any] = {"via": seen.get("via"), "method": request.method}
@@ -121,6 +127,8 @@ def _secure(response: Response) -> Response:
 
 class WebAppPlugin:
     def init_app(self, app: Flask, ctx: IdpContext) -> None:
+        from flask import jsonify, make_response, render_template, request
+
         from agentctl.idp.app import idp_of
 
         @app.get(f"/i/<name>/{APP_PATH}")

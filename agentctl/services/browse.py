@@ -289,13 +289,15 @@ def serve_idp(ctx: IdpContext, port: int = 0) -> Iterator[str]:
     the browser uses. Tokens are checked against `ctx.base_url`, whatever the port."""
     from werkzeug.serving import WSGIRequestHandler, make_server
 
-    from agentctl.idp.app import create_app
+    from agentctl.idp.wsgi import create_wsgi_app
 
     class Quiet(WSGIRequestHandler):
         def log_request(self, *args: object, **kwargs: object) -> None:
             return None  # the report says what the page did; no access log on the terminal
 
-    server = make_server("127.0.0.1", port, create_app(ctx), threaded=True, request_handler=Quiet)
+    server = make_server(
+        "127.0.0.1", port, create_wsgi_app(ctx), threaded=True, request_handler=Quiet
+    )
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:

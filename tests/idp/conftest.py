@@ -19,8 +19,8 @@ from werkzeug.serving import make_server
 
 from agentctl.http import build_http_client
 from agentctl.idp import constants as c
-from agentctl.idp.app import create_app
 from agentctl.idp.service import AgentCredentials, IdpService
+from agentctl.idp.wsgi import create_wsgi_app
 
 TE = c.GRANT_TOKEN_EXCHANGE
 AT, IDT, JWT, IDJAG = c.TT_ACCESS_TOKEN, c.TT_ID_TOKEN, c.TT_JWT, c.TT_ID_JAG
@@ -167,7 +167,7 @@ def serving(clock: Callable[[], float] = time.time) -> Iterator[Idp]:
     base_url = f"http://127.0.0.1:{port}"
     svc = IdpService.open(base_url=base_url, clock=clock)
     svc.admin_token()  # as `idp serve --admin-signin` does: the credential file in the data dir
-    server = make_server("127.0.0.1", port, create_app(svc.ctx), threaded=True)
+    server = make_server("127.0.0.1", port, create_wsgi_app(svc.ctx), threaded=True)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     http = build_http_client(timeout=10)
@@ -215,12 +215,15 @@ def forge(
     import secrets
 
     from joserfc import jwt
-    from joserfc.jwk import ECKey
+    from joserfc.jwk import ECKey, import_key
 
     from agentctl.idp import keys, records
     from agentctl.idp.models import TokenRecord
 
-    alg, key = keys.signing_key(idp.svc.store, issuer)
+    alg, active = keys.signing_key(idp.svc.store, issuer)
+    row = idp.svc.store.row("SELECT private_jwk FROM keys WHERE kid = ?", (active.kid,))
+    assert row is not None
+    key: Any = import_key(json.loads(row["private_jwk"]))
     if foreign_key:
         key = ECKey.generate_key("P-256", parameters={"kid": key.kid}, private=True)
     now = idp.svc.ctx.now()

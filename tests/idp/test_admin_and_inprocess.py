@@ -7,10 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agentctl.http import build_http_client
-from agentctl.idp.app import create_app
 from agentctl.idp.constants import DEFAULT_BASE_URL
 from agentctl.idp.context import IdpContext
 from agentctl.idp.inprocess import in_process_client
+from agentctl.idp.wsgi import create_wsgi_app
 from tests.idp.conftest import AT, PASSWORD, Idp, assert_oauth_error, decode
 
 
@@ -48,7 +48,7 @@ def test_admin_route_is_refused_when_listening_beyond_loopback(idp: Idp) -> None
     agent = idp.agent()
     idp.user("alice")
     exposed = IdpContext(idp.svc.store, idp.base_url, bind_host="0.0.0.0")  # noqa: S104
-    transport = httpx.WSGITransport(app=create_app(exposed), remote_addr="127.0.0.1")
+    transport = httpx.WSGITransport(app=create_wsgi_app(exposed), remote_addr="127.0.0.1")
     # over https (as through a TLS proxy), so the plain-http screen is not what refuses it
     with build_http_client(transport=transport, base_url="https://127.0.0.1:8400") as http:
         r = http.post(

@@ -66,10 +66,10 @@ def test_a_plugin_adds_routes_grants_and_metadata() -> None:
     from flask import Flask
 
     from agentctl.http import build_http_client
-    from agentctl.idp.app import create_app
     from agentctl.idp.context import IdpContext
     from agentctl.idp.server import IssuerServer
     from agentctl.idp.service import IdpService
+    from agentctl.idp.wsgi import create_wsgi_app
 
     seen: list[str] = []
 
@@ -84,7 +84,7 @@ def test_a_plugin_adds_routes_grants_and_metadata() -> None:
             return {"grant_types_supported": ["urn:example:grant"], "x_demo": True}
 
     svc = IdpService.open()
-    transport = httpx.WSGITransport(app=create_app(svc.ctx, plugins=[Plugin()]))
+    transport = httpx.WSGITransport(app=create_wsgi_app(svc.ctx, plugins=[Plugin()]))
     with build_http_client(transport=transport, base_url=svc.ctx.base_url) as http:
         meta = http.get("/i/enterprise/.well-known/openid-configuration").json()
         assert http.get("/i/mcp-as/hello").json() == {"hello": "mcp-as"}
