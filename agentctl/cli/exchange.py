@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import click
 import typer
@@ -12,6 +12,8 @@ from agentctl.core.emit import EMIT_HELP, FORMATS
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from agentctl.output.result import Result
 
 PASSWORD_ENV = "AGENTCTL_USER_PASSWORD"  # noqa: S105 - a variable name
 
@@ -150,7 +152,6 @@ def exchange_command(
     from agentctl.cli.context import http_for
     from agentctl.config.resolve import flag_from_context, resolve_settings
     from agentctl.oauth.trace import Tracer
-    from agentctl.output import exchange as out_mod
     from agentctl.output.render import emit as render
     from agentctl.services.exchange import (
         ExchangeOptions,
@@ -193,7 +194,11 @@ def exchange_command(
     )
     settings = resolve_settings(profile_flag=flag_from_context(ctx, "profile", profile))
     options = with_profile_defaults(options, settings)
-    sink = out_mod.trace_printer() if trace and not json_out else None
+    sink = None
+    if trace and not json_out:
+        from agentctl.output.exchange import trace_printer
+
+        sink = trace_printer()
     tracer = Tracer(sink)
     for value in (options.subject_token, options.actor_token, options.as_client_secret):
         tracer.add_secret(value)
@@ -209,7 +214,7 @@ def exchange_command(
             password_stdin,
             stored=lambda name: demo_password(settings, name),
         ),
-        prompt=out_mod.device_prompt(open_url=_browser_opener() if open_browser else None),
+        prompt=_device_prompt(open_browser),
     )
     with http:
         result = run_exchange(
@@ -225,16 +230,41 @@ def exchange_command(
     if to_stdout:
         # stdout carries only the emitted text (for eval/redirects); the report goes to stderr.
         from agentctl.output.console import make_console
+        from agentctl.output.exchange import render_exchange
 
         def human(_console: object, res: object) -> None:
-            out_mod.render_exchange(make_console(stderr=True), result)
+            render_exchange(make_console(stderr=True), result)
 
         render(result, json_out=False, human=human)
         typer.echo(emitted["text"], nl=False)
     else:
-        render(result, json_out=json_out, human=out_mod.render_exchange)
+        render(result, json_out=json_out, human=_rich_report, plain=_plain_report)
     if result.exit_code:
         raise typer.Exit(int(result.exit_code))
+
+
+def _rich_report(console: Any, result: Result) -> None:
+    from agentctl.output.exchange import render_exchange
+
+    render_exchange(console, result)
+
+
+def _plain_report(stream: TextIO, result: Result) -> None:
+    # stdout is no terminal (a pipe, a file, a test): the same text without importing rich
+    from agentctl.output.exchange_plain import render_exchange_plain
+
+    render_exchange_plain(stream, result)
+
+
+def _device_prompt(open_browser: bool) -> Callable[[Any], None]:
+    """The device-code prompt, built (with its console) only when a sign-in shows one."""
+
+    def show(authorization: Any) -> None:
+        from agentctl.output.exchange import device_prompt
+
+        device_prompt(open_url=_browser_opener() if open_browser else None)(authorization)
+
+    return show
 
 
 def _emit_forms(incomplete: str) -> list[str]:

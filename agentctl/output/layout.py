@@ -20,31 +20,15 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from agentctl.output.columns import Col
+from agentctl.output.columns import column_widths as _widths
+from agentctl.output.columns import longest_word as _longest_word
+
 Cell = str | Text
-
-
-@dataclass(frozen=True)
-class Col:
-    """A column: `wrap` marks prose that may wrap at spaces (never inside a word); `label`
-    names the field in the vertical layout when the header is empty or terse."""
-
-    header: str
-    wrap: bool = False
-    style: str = ""
-    justify: str = "left"
-    label: str | None = None
 
 
 def _text(cell: Cell, style: str = "") -> Text:
     return cell.copy() if isinstance(cell, Text) else Text(str(cell), style=style)
-
-
-def _longest_word(text: str) -> int:
-    return max((cell_len(w) for w in text.split()), default=0)
-
-
-def _natural(text: str) -> int:
-    return max((cell_len(line) for line in text.splitlines()), default=0)
 
 
 def wrapped(console: Console, lead: Cell, body: Cell, *, width: int | None = None) -> Text:
@@ -234,46 +218,6 @@ class Fitted:
         for row in self.rows:
             table.add_row(*(_text(cell) for cell in row))  # plain text: no markup, no emoji
         yield Padding(table, (0, 0, 0, self.indent)) if self.indent else table
-
-
-_PROSE = 20
-
-
-def _widths(
-    columns: Sequence[Col],
-    plains: Sequence[Sequence[str]],
-    total: int,
-    padding: int,
-    show_header: bool,
-) -> list[int] | None:
-    gaps = 2 * padding * (len(columns) - 1)
-    natural = [
-        max([_natural(p) for p in cells] + [cell_len(col.header) if show_header else 0])
-        for col, cells in zip(columns, plains, strict=True)
-    ]
-    if sum(natural) + gaps <= total:
-        return natural
-    # a prose column narrower than ~20 cells reads as a word list: fold instead
-    least = [
-        max(
-            [_longest_word(p) for p in cells]
-            + [_longest_word(col.header) if show_header else 0, min(n, _PROSE), 1]
-        )
-        if col.wrap
-        else n
-        for col, cells, n in zip(columns, plains, natural, strict=True)
-    ]
-    spare = total - gaps - sum(least)
-    if spare < 0:
-        return None
-    widths = list(least)
-    # share the room left among prose columns, in proportion to what each still wants
-    wants = [n - m for n, m in zip(natural, least, strict=True)]
-    asked = sum(wants)
-    for i, want in enumerate(wants):
-        if asked and want:
-            widths[i] += min(want, spare * want // asked)
-    return widths
 
 
 def _vertical(

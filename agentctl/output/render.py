@@ -4,25 +4,46 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TextIO
 
 from agentctl.output.result import Result
 
 HumanRenderer = Callable[[Any, Result], None]  # (rich Console, Result) -> None
+PlainRenderer = Callable[[TextIO, Result], None]  # (stream, Result) -> None
 
 
-def emit(result: Result, *, json_out: bool, human: HumanRenderer | None = None) -> None:
-    """Write the result; the caller exits with `result.exit_code`."""
+def _plain_stdout() -> bool:
+    from agentctl.output.plain import is_plain
+
+    return is_plain(sys.stdout)
+
+
+def emit(
+    result: Result,
+    *,
+    json_out: bool,
+    human: HumanRenderer | None = None,
+    plain: PlainRenderer | None = None,
+) -> None:
+    """Write the result; the caller exits with `result.exit_code`. `plain`, when given, writes
+    the same text as `human` does on a non-terminal, without rich; it is used when stdout is
+    not a terminal (agentctl.output.plain)."""
     if json_out:
         from agentctl.output.envelope import to_json
 
         sys.stdout.write(to_json(result) + "\n")
         sys.stdout.flush()
         return
+    if plain is not None and _plain_stdout():
+        plain(sys.stdout, result)
+    elif human is not None:
+        from agentctl.output.console import make_console
+
+        human(make_console(), result)
+    if not result.warnings and not result.errors:
+        return  # nothing for stderr: no console to build
     from agentctl.output.console import make_console
 
-    if human is not None:
-        human(make_console(), result)
     err = make_console(stderr=True)
     for warning in result.warnings:
         err.print(f"[warn]warning:[/warn] {warning}", markup=True, highlight=False)
@@ -58,4 +79,4 @@ def _print_error_line(console: Any, item: dict[str, Any]) -> None:
     console.print(line, soft_wrap=True)
 
 
-__all__ = ["HumanRenderer", "emit", "emit_error"]
+__all__ = ["HumanRenderer", "PlainRenderer", "emit", "emit_error"]

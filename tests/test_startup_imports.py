@@ -1,0 +1,70 @@
+"""What `agentctl exchange --mode obo` loads on the embedded IdP, in-process (issue 16: it must
+start within 3x `python -c "import typer"`). The command runs for real, in a demo home, with
+stdout a pipe; the modules left in sys.modules at exit are the ones it paid for.
+(`agentctl inspect`'s own check is in tests/test_inspect_cli.py.)
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+# Loaded after the exit, from what the process imported: stdout stays the command's, stderr
+# ends with the list.
+_PROBE = (
+    "import atexit, json, sys\n"
+    "atexit.register(lambda: sys.stderr.write('\\nMODULES ' + json.dumps(sorted("
+    "k for k, v in sys.modules.items() if v is not None))))\n"
+    "sys.argv = ['agentctl', *sys.argv[1:]]\n"
+    "from agentctl.cli.app import main\n"
+    "main()\n"
+)
+
+# Nothing on the in-process path needs these: httpcore (and trio, which it pulls in) only for
+# a socket, msal only for Entra, keyring backends only to read a stored secret, rich's console
+# only for a terminal, httpx's own command-line client never.
+NOT_LOADED = {
+    "httpcore",
+    "trio",
+    "anyio",
+    "h11",
+    "msal",
+    "keyring.backends",
+    "certifi",
+    "truststore",
+    "rich.console",
+    "rich.table",
+    "rich.text",
+    "pygments",
+}
+
+
+def _loaded(home: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    env = {"AGENTCTL_HOME": str(home), "PATH": "/usr/bin:/bin", "COLUMNS": "100"}
+    res = subprocess.run(
+        [sys.executable, "-c", _PROBE, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    marker = res.stderr.rfind("\nMODULES ")
+    assert marker >= 0, res.stderr
+    return res, set(json.loads(res.stderr[marker + len("\nMODULES ") :]))
+
+
+def test_exchange_obo_in_process_loads_no_network_stack_msal_keyring_or_rich(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    demo, _ = _loaded(home, "demo", "--json")
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    res, loaded = _loaded(home, "exchange", "--mode", "obo")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "every check holds" in res.stdout  # the report was written, plainly
+    assert "httpx" in loaded  # the probe sees the command's imports
+    found = {m for m in loaded for bad in NOT_LOADED if m == bad or m.startswith(bad + ".")}
+    assert found == set()
