@@ -88,7 +88,9 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8400,
     workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 2,
-    threads: Annotated[int, typer.Option(help="Threads per worker.", min=1)] = 4,
+    threads: Annotated[
+        int, typer.Option(help="Python threads per worker (granian's blocking threads).", min=1)
+    ] = 2,
     base_url: Annotated[
         str | None, typer.Option(help="Public base URL (default http(s)://HOST:PORT).")
     ] = None,
@@ -116,7 +118,7 @@ def serve(
     ] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Serve every issuer over HTTP(S) under gunicorn until interrupted.
+    """Serve every issuer over HTTP(S) under granian until interrupted (SIGTERM/SIGINT).
 
     Example: agentctl idp serve --port 8400 --admin-signin
     """
@@ -212,11 +214,36 @@ def _check_tls_files(certfile: str | None, keyfile: str | None) -> bool:
             ) from None
         if b"-----BEGIN" not in head:
             raise UsageError(f"{option} {name}: not a PEM file", hint="give a PEM file")
+    _check_tls_pair(certfile, keyfile)
     return True
 
 
+def _check_tls_pair(certfile: str, keyfile: str) -> None:
+    """The certificate and key load together (granian would fail in every worker, or prompt
+    for a passphrase): PKCS#8, PKCS#1 and SEC1 keys all do, an encrypted key does not."""
+    import ssl
+
+    from agentctl.errors import UsageError
+
+    def encrypted() -> bytes:
+        raise UsageError(
+            f"--keyfile {keyfile}: the key is encrypted",
+            hint=f"serve an unencrypted copy (mode 0600): openssl pkey -in {keyfile} -out key.pem",
+        )
+
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(certfile, keyfile, encrypted)
+    except ssl.SSLError as exc:
+        raise UsageError(
+            f"--certfile {certfile} and --keyfile {keyfile} do not load together: "
+            f"{exc.reason or exc}",
+            hint="give a PEM certificate and its own unencrypted private key",
+        ) from None
+
+
 def _check_port_free(host: str, port: int) -> None:
-    """Fail with one clear line before gunicorn starts retrying a busy port."""
+    """Fail with one clear line before granian starts: it would print a traceback, or share
+    the port unnoticed with another granian server (both bind with SO_REUSEPORT)."""
     import socket
 
     from agentctl.errors import UsageError

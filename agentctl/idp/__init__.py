@@ -27,7 +27,7 @@ page is served, the JWT-based grants and the registration endpoints on their fir
     app         create_app(ctx): the Flask app for the HTML pages (and the same JSON routes)
     service     IdpService: the in-process Python API used by the CLI and other services
     inprocess   in_process_client(): an httpx client bound to the WSGI app (WSGITransport)
-    serve       gunicorn runner for `agentctl idp serve`
+    serve       granian runner for `agentctl idp serve`
 
 Public entry points: `service.IdpService`, `inprocess.in_process_client`, `wsgi.create_wsgi_app`,
 `serve.serve`. See docs/idp.md.

@@ -13,7 +13,7 @@ when pruning) bounds it too, for a server that runs for months.
 
 Scheduling: `housekeeping(store, now)` is cheap to call often. It prunes when the last prune
 (any process: the time is claimed in `idp_settings` inside a write transaction, so of several
-gunicorn workers one does it) is `PRUNE_INTERVAL` old, one short transaction per batch so the
+granian workers one does it) is `PRUNE_INTERVAL` old, one short transaction per batch so the
 token endpoint never waits long; and it checkpoints the WAL (TRUNCATE) when the WAL is over
 `WAL_LIMIT` or after a prune. Each connection also sets `journal_size_limit` (see
 agentctl.config.sqlitedb), so a WAL that grew under load shrinks back at the next reset.

@@ -1,6 +1,6 @@
 """Throttles shared by every worker of one IdP: password back-off and registration rates.
 
-State lives in the IdP's SQLite database (table `throttle`), so gunicorn's worker processes
+State lives in the IdP's SQLite database (table `throttle`), so the server's worker processes
 see one count, and a restart does not hand an attacker a fresh budget.
 
 Password checks (the device sign-in page and the admin sign-in route) are throttled per user

@@ -1,7 +1,10 @@
-"""Nothing lost: `agentctl idp serve` (gunicorn, 2 workers) is SIGKILLed, whole process group,
+"""Nothing lost: `agentctl idp serve` (granian, 2 workers) is SIGKILLed, whole process group,
 in the middle of concurrent registrations and token exchanges from several client processes;
 after a restart every acknowledged registration works, the signing keys are the same, the
-database passes `PRAGMA integrity_check`, and nobody ever saw "database is locked"."""
+database passes `PRAGMA integrity_check`, and nobody ever saw "database is locked".
+
+And nothing stuck: a worker that dies is replaced, a request that hangs ends its worker with a
+stack dump instead of hanging it silently."""
 
 from __future__ import annotations
 
@@ -247,3 +250,67 @@ def test_kill_mid_flight_loses_nothing_acknowledged(server: Server, tmp_path: Pa
     assert "database is locked" not in server.log.read_text()
     with sqlite3.connect(db_path) as db:
         assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+
+
+def _children(pid: int) -> set[int]:
+    """The live child processes of `pid` (field 4 of /proc/N/stat is the parent)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.add(int(stat.parent.name))
+    return found
+
+
+def test_a_worker_that_dies_is_replaced(server: Server) -> None:
+    server.start()
+    assert server.proc is not None
+    workers = _children(server.proc.pid)
+    assert len(workers) == 2
+    victim = min(workers)
+    os.kill(victim, signal.SIGKILL)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        now = _children(server.proc.pid)
+        if len(now) == 2 and victim not in now:
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError(f"no replacement worker:\n{server.log.read_text()}")
+    assert server.proc.poll() is None
+    for _ in range(10):  # both workers answer (connections spread over them)
+        r = httpx.get(f"{server.base}/i/enterprise/jwks.json", timeout=5)
+        assert r.status_code == 200
+    server.stop()
+    assert "Unexpected exit from worker" in server.log.read_text()
+
+
+STUCK = r"""
+import time
+from agentctl.idp.serve import RequestWatchdog
+
+def stuck_app(environ, start_response):
+    time.sleep(120)
+
+def ok_app(environ, start_response):
+    start_response("200 OK", [])
+    return [b"ok"]
+
+assert RequestWatchdog(ok_app, timeout=0.5, tick=0.1)({}, lambda *a: None) == [b"ok"]
+dog = RequestWatchdog(stuck_app, timeout=1, tick=0.1).start()
+dog({}, lambda *a: None)
+"""
+
+
+def test_a_stuck_request_ends_its_worker_with_a_stack_dump() -> None:
+    started = time.monotonic()
+    r = subprocess.run(
+        [sys.executable, "-c", STUCK], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert r.returncode == 70, r.stderr  # os._exit(EX_SOFTWARE): granian respawns the worker
+    assert time.monotonic() - started < 30
+    assert "a request has run for" in r.stderr
+    assert "stuck_app" in r.stderr  # the dump shows where it hung

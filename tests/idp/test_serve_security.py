@@ -22,8 +22,8 @@ import httpx
 import pytest
 
 from agentctl.http import build_http_client
-from agentctl.idp.app import create_app
 from agentctl.idp.context import IdpContext
+from agentctl.idp.wsgi import create_wsgi_app
 from tests.idp.conftest import PASSWORD, Idp, assert_oauth_error
 
 pytestmark = pytest.mark.slow
@@ -38,9 +38,9 @@ def _free_port() -> int:
 class Serve:
     """`agentctl idp serve --json ARGS` in its own process group; `info` is its start line."""
 
-    def __init__(self, home: Path, *args: str) -> None:
+    def __init__(self, home: Path, *args: str, env: dict[str, str] | None = None) -> None:
         self.port = _free_port()
-        env = {**os.environ, "AGENTCTL_HOME": str(home)}
+        env = {**os.environ, **(env or {}), "AGENTCTL_HOME": str(home)}
         self.log = home / "serve.log"
         self.proc = subprocess.Popen(
             [
@@ -64,7 +64,7 @@ class Serve:
         assert self.proc.stdout is not None
         text = ""
         try:
-            while True:  # the --json document, printed before gunicorn starts, may span lines
+            while True:  # the --json document, printed before granian starts, may span lines
                 line = self.proc.stdout.readline().decode()
                 assert line, self.log.read_text()
                 text += line
@@ -102,8 +102,27 @@ def home(tmp_path: Path) -> Path:
     return path
 
 
+def _rewrite_key(key: Path, key_format: str, password: bytes | None = None) -> None:
+    """Rewrite the PEM private key in `key` as PKCS#8 or traditional (SEC1 for EC)."""
+    from cryptography.hazmat.primitives import serialization
+
+    private = serialization.load_pem_private_key(key.read_bytes(), None)
+    encryption: serialization.KeySerializationEncryption = (
+        serialization.BestAvailableEncryption(password)
+        if password
+        else serialization.NoEncryption()
+    )
+    pem_format = {
+        "pkcs8": serialization.PrivateFormat.PKCS8,
+        "sec1": serialization.PrivateFormat.TraditionalOpenSSL,
+    }[key_format]
+    key.write_bytes(private.private_bytes(serialization.Encoding.PEM, pem_format, encryption))
+
+
+# granian (rustls) serves a traditional key as well as PKCS#8: both over real https
+@pytest.mark.parametrize("key_format", ["pkcs8", "sec1"])
 def test_tls_serve_says_what_it_allows_and_keeps_the_admin_route_off(
-    home: Path, tmp_path: Path
+    home: Path, tmp_path: Path, key_format: str
 ) -> None:
     import ssl
 
@@ -111,6 +130,10 @@ def test_tls_serve_says_what_it_allows_and_keeps_the_admin_route_off(
 
     _, cert = self_signed(tmp_path)  # writes cert.pem and key.pem into tmp_path
     key = tmp_path / "key.pem"
+    _rewrite_key(key, key_format)
+    assert key.read_text().startswith(
+        "-----BEGIN EC PRIVATE KEY" if key_format == "sec1" else "-----BEGIN PRIVATE KEY"
+    )
     trust = ssl.create_default_context(cafile=str(cert))
     server = Serve(home, "--certfile", str(cert), "--keyfile", str(key))
     try:
@@ -137,6 +160,40 @@ def test_tls_serve_says_what_it_allows_and_keeps_the_admin_route_off(
             httpx.get(f"http://127.0.0.1:{server.port}/i/enterprise/jwks.json", timeout=3)
     finally:
         server.stop()
+
+
+def _serve_fails(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "agentctl", "idp", "serve", "--port", str(_free_port()), *args],
+        env={**os.environ, "AGENTCTL_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+def test_an_encrypted_or_mismatched_key_is_refused_in_one_line(home: Path, tmp_path: Path) -> None:
+    from tests.oauth.servers import self_signed
+
+    _, cert = self_signed(tmp_path)
+    key = tmp_path / "key.pem"
+    _rewrite_key(key, "pkcs8", password=b"passphrase")
+    # no passphrase prompt, no traceback from every worker: one line naming the fix
+    r = _serve_fails(home, "--certfile", str(cert), "--keyfile", str(key))
+    assert r.returncode == 2, r.stderr
+    assert "the key is encrypted" in r.stderr
+    assert f"openssl pkey -in {key}" in r.stderr
+    assert "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+    other = tmp_path / "other"
+    other.mkdir()
+    self_signed(other)
+    r = _serve_fails(home, "--certfile", str(cert), "--keyfile", str(other / "key.pem"))
+    assert r.returncode == 2, r.stderr
+    assert "do not load together" in r.stderr
+    assert "Traceback" not in r.stderr
 
 
 def test_token_registration_mode_and_admin_signin_credential_file(home: Path) -> None:
@@ -239,7 +296,7 @@ def test_admin_route_behind_a_same_host_proxy_needs_the_credential(idp: Idp, pro
 
 def test_plain_http_beyond_loopback_refuses_every_credential_bearing_request(idp: Idp) -> None:
     exposed = IdpContext(idp.svc.store, idp.base_url, bind_host="0.0.0.0")  # noqa: S104
-    transport = httpx.WSGITransport(app=create_app(exposed), remote_addr="203.0.113.9")
+    transport = httpx.WSGITransport(app=create_wsgi_app(exposed), remote_addr="203.0.113.9")
     with build_http_client(transport=transport, base_url="http://192.0.2.10:8400") as http:
         assert http.get("/i/enterprise/jwks.json").status_code == 200
         requests: tuple[tuple[str, dict[str, Any]], ...] = (
@@ -258,3 +315,33 @@ def test_plain_http_beyond_loopback_refuses_every_credential_bearing_request(idp
     with build_http_client(transport=transport, base_url="https://192.0.2.10:8400") as http:
         r = http.post("/i/enterprise/register", json={"client_name": "x"})
         assert_oauth_error(r, "invalid_token", 401)
+
+
+def test_the_servers_environment_never_poses_as_a_request_header(home: Path) -> None:
+    """granian builds each WSGI environ from os.environ: a variable named HTTP_AUTHORIZATION in
+    the server's environment must not become the Authorization of requests that sent none."""
+    from agentctl.idp.service import IdpService
+
+    svc = IdpService.open(home / "data" / "idp.sqlite3")
+    iat = svc.registration_token(uses=10, expires_in=600)
+    svc.store.close()
+    leaked = {"HTTP_AUTHORIZATION": f"Bearer {iat}", "CONTENT_TYPE": "application/json"}
+    server = Serve(home, "--registration", "token", env=leaked)
+    try:
+        base = f"http://127.0.0.1:{server.port}"
+        server.wait_ready(f"{base}/i/enterprise/jwks.json")
+        r = httpx.post(
+            f"{base}/i/enterprise/register",
+            content=b'{"client_name": "x"}',
+            headers={"Content-Type": "application/json"},
+        )
+        assert_oauth_error(r, "invalid_token", 401, says="registration-token")
+        # the same token sent by the client works: the header was what was missing
+        ok = httpx.post(
+            f"{base}/i/enterprise/register",
+            json={"client_name": "x"},
+            headers={"Authorization": f"Bearer {iat}"},
+        )
+        assert ok.status_code == 201, ok.text
+    finally:
+        server.stop()
