@@ -13,6 +13,17 @@ Rules that keep several processes safe on one file:
   `busy_timeout` so writers queue instead of failing.
 - Every write runs in `write()`: `BEGIN IMMEDIATE` takes the write lock up front, so a read
   snapshot is never upgraded mid-transaction (the case `busy_timeout` cannot wait out).
+- Writers queue on kernel locks, not on SQLite's busy handler (which *sleeps* 1, 2, 5, 10 …
+  ms between polls, so a contended write cost milliseconds while the holder needed ~100 µs):
+  `write()` first takes this process's turn (a `threading.Lock`), then an exclusive `flock`
+  on the sidecar `<file>-wlock` (0600, O_NOFOLLOW), both released when COMMIT or ROLLBACK
+  has finished. A waiter wakes the moment the holder lets go; a process that dies (SIGKILL
+  included) lets go by itself, as the kernel drops its flock. `BEGIN IMMEDIATE` stays, for
+  writers that do not take the flock (the sqlite3 shell, an older agentctl); with it held it
+  normally does not wait at all. A writer that gets no turn within `busy_timeout`
+  (BUSY_TIMEOUT_MS) fails with the same "stayed locked" ConfigError as SQLite's wait.
+  The sidecar, not the database file, carries the flock: no other descriptor of the database
+  may exist in the process (see the first rule).
 - Connections never cross a `fork`: a child opens its own and never closes the inherited
   one (closing it would drop the child's own locks on the file, as above).
 - A damaged, unreadable or misplaced file (a directory, not a database) is a ConfigError
@@ -21,7 +32,10 @@ Rules that keep several processes safe on one file:
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import os
+import queue
 import sqlite3
 import stat
 import threading
@@ -44,6 +58,20 @@ _registry: weakref.WeakValueDictionary[Path, SqliteDb] = weakref.WeakValueDictio
 _registry_lock = threading.RLock()
 # Connections inherited across fork: kept referenced so they are never closed in the child.
 _inherited: list[sqlite3.Connection] = []
+# The write-lock helper waits for a contended flock; idle this long, it ends (a new one starts
+# on the next contended write), so a dropped SqliteDb leaves no thread behind for long.
+_WAITER_IDLE_S = 10.0
+# Guards making a process's `_WriteLock`; made anew in a forked child, where a copy could be
+# held by a thread that does not exist there.
+_wlock_guard = threading.Lock()
+
+
+def _new_guard_after_fork() -> None:
+    global _wlock_guard
+    _wlock_guard = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_new_guard_after_fork)
 
 
 class SqliteDb:
@@ -51,12 +79,17 @@ class SqliteDb:
 
     what: ClassVar[str] = "database"  # for messages: "the IdP database", ...
     damaged_hint: ClassVar[str] = "move the file away (or restore it from a backup) and retry"
+    # Seconds any wait for a lock may last before the "stayed locked" ConfigError: the write
+    # turn, SQLite's busy_timeout (connections made afterwards) and the retries around it.
+    # An instance may set its own: tests make it short.
+    busy_timeout: float = BUSY_TIMEOUT_MS / 1000
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._local = threading.local()
         self._conns_lock = threading.Lock()
         self._conns: list[tuple[int, sqlite3.Connection]] = []
+        self._wlock: _WriteLock | None = None
         self._create_private_file()
         with self._mapped():
             self.setup()
@@ -121,12 +154,69 @@ class SqliteDb:
                 raise self._error(self.path, f"cannot make it private ({exc.strerror})") from None
 
     @classmethod
-    def _error(cls, path: Path, reason: str) -> ConfigError:
+    def _error(cls, path: Path, reason: str, hint: str | None = None) -> ConfigError:
         return ConfigError(
             f"cannot use {cls.what} {path}: {reason}",
-            hint=cls.damaged_hint,
+            hint=hint or cls.damaged_hint,
             details={"path": str(path)},
         )
+
+    def _locked_error(self, text: str) -> ConfigError:
+        return ConfigError(
+            f"{self.what} {self.path} stayed locked by another process ({text})",
+            hint="wait for the other agentctl command to finish, then retry",
+        )
+
+    @property
+    def lock_path(self) -> Path:
+        """The sidecar whose flock orders this database's writers (beside `-wal`, `-shm`)."""
+        return self.path.with_name(self.path.name + "-wlock")
+
+    def _open_lock_file(self) -> int:
+        """The sidecar, 0600 from the first byte; never through a symlink, never anything
+        but a regular file (a FIFO would hang the open: O_NONBLOCK)."""
+        sidecar = self.lock_path
+        hint = f"remove {sidecar} (agentctl makes it again) and retry"
+        flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+        try:
+            fd = os.open(sidecar, flags, 0o600)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            if exc.errno == errno.ELOOP:
+                reason = "it is a symbolic link"
+            elif exc.errno == errno.EISDIR:
+                reason = "it is not a regular file"
+            raise self._error(sidecar, reason, hint) from None
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise self._error(sidecar, "it is not a regular file", hint)
+            if stat.S_IMODE(info.st_mode) & 0o077:
+                try:
+                    os.fchmod(fd, 0o600)
+                except OSError as exc:
+                    reason = f"cannot make it private ({exc.strerror})"
+                    raise self._error(sidecar, reason, hint) from None
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
+
+    def _write_lock(self) -> _WriteLock:
+        lock = self._wlock
+        pid = os.getpid()
+        if lock is not None and lock.pid == pid:
+            return lock
+        with _wlock_guard:
+            lock = self._wlock
+            if lock is None or lock.pid != pid:
+                # A forked child never uses the parent's descriptor: it shares the parent's
+                # open file description, hence the parent's flock (no exclusion between
+                # them). The copy is closed when the old `_WriteLock` is dropped; closing a
+                # copy never releases the parent's flock.
+                lock = _WriteLock(self._open_lock_file())
+                self._wlock = lock
+        return lock
 
     @contextmanager
     def _mapped(self) -> Iterator[None]:
@@ -138,10 +228,7 @@ class SqliteDb:
         except sqlite3.DatabaseError as exc:
             text = str(exc)
             if any(word in text for word in ("locked", "busy")):
-                raise ConfigError(
-                    f"{self.what} {self.path} stayed locked by another process ({text})",
-                    hint="wait for the other agentctl command to finish, then retry",
-                ) from None
+                raise self._locked_error(text) from None
             if isinstance(exc, sqlite3.OperationalError) and not _is_damage(text):
                 raise
             raise self._error(self.path, text) from None
@@ -164,17 +251,20 @@ class SqliteDb:
         return conn
 
     def _connect(self) -> sqlite3.Connection:
+        timeout = self.busy_timeout
         conn = sqlite3.connect(
             self.path,
-            timeout=BUSY_TIMEOUT_MS / 1000,
+            timeout=timeout,
             isolation_level=None,
             check_same_thread=False,
         )
         try:
             conn.row_factory = sqlite3.Row
             # Drain every PRAGMA's result: a statement left unfinished holds a read snapshot.
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}").fetchall()
-            retry_locked(lambda: conn.execute("PRAGMA journal_mode = WAL").fetchall())
+            conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}").fetchall()
+            retry_locked(
+                lambda: conn.execute("PRAGMA journal_mode = WAL").fetchall(), timeout=timeout
+            )
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute(f"PRAGMA journal_size_limit = {WAL_LIMIT_BYTES}").fetchall()
             conn.execute("PRAGMA foreign_keys = ON")
@@ -185,23 +275,35 @@ class SqliteDb:
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction: committed when the block ends, rolled back on error."""
+        """A write transaction: committed when the block ends, rolled back on error. Holds
+        the process's turn and the sidecar's flock for exactly the transaction."""
         conn = self.connection()
-        with self._mapped():
-            retry_locked(lambda: conn.execute("BEGIN IMMEDIATE"))
+        lock = self._write_lock()
+        timeout = self.busy_timeout
         try:
-            yield conn
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+            acquired = lock.acquire(timeout)
+        except OSError as exc:  # flock refused (e.g. ENOLCK on a network file system)
+            raise self._error(self.lock_path, exc.strerror or str(exc)) from None
+        if not acquired:
+            raise self._locked_error(f"database is locked: no write turn within {timeout:g} s")
         try:
             with self._mapped():
-                retry_locked(lambda: conn.execute("COMMIT"))
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+                retry_locked(lambda: conn.execute("BEGIN IMMEDIATE"), timeout=timeout)
+            try:
+                yield conn
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            try:
+                with self._mapped():
+                    retry_locked(lambda: conn.execute("COMMIT"), timeout=timeout)
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        finally:
+            lock.release()
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._mapped():
@@ -238,6 +340,135 @@ class SqliteDb:
         self._local.conn = None
 
 
+class _Wait:
+    """One contended flock, handed to the waiter thread."""
+
+    __slots__ = ("abandoned", "done", "error", "finished", "lock")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.done = threading.Event()
+        self.finished = False  # the waiter's flock call returned (see `error`)
+        self.abandoned = False  # the writer gave up: the waiter must undo and pass the turn on
+        self.error: OSError | None = None
+
+
+class _WriteLock:
+    """One process's write lock on one database: a turn among its threads, then the flock.
+
+    Why a helper thread: a blocking `flock` wakes the moment the holder lets go, but it has
+    no timeout and cannot be interrupted from Python in a thread (EINTR is retried, PEP 475;
+    SIGALRM reaches only the main thread). Polling `LOCK_NB` would bring back the sleep
+    granularity this lock exists to remove. So: `LOCK_NB` first (uncontended: one syscall);
+    when another process holds it, a long-lived waiter thread makes the blocking call while
+    the writer waits on an Event with its deadline (~100 µs hand-over, measured). When the
+    deadline passes (a SIGSTOPped holder), the writer raises and leaves the turn with the
+    waiter, which releases flock and turn once its call returns; until then this process's
+    other writers time out on the turn instead of flocking beside a stale waiter (flock
+    locks belong to the open file description: two threads flocking the same descriptor
+    would both "hold" it)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.pid = os.getpid()
+        self._turn = threading.Lock()
+        self._owner: int | None = None
+        self._requests: queue.SimpleQueue[_Wait] = queue.SimpleQueue()
+        self._waiter: threading.Thread | None = None
+        self._waiter_lock = threading.Lock()
+        # Closed once nothing references it: a waiter blocked on it keeps it referenced.
+        finalizer = weakref.finalize(self, os.close, fd)
+        finalizer.atexit = False  # at exit a daemon waiter may still be inside flock(fd)
+
+    def acquire(self, timeout: float) -> bool:
+        """Take the turn and the flock within `timeout` seconds; False if they stayed
+        held. Entering again from the thread that holds them is a bug, not a wait."""
+        me = threading.get_ident()
+        if self._owner == me:
+            raise RuntimeError(
+                "SqliteDb.write() entered inside another write() on the same thread "
+                "(SQLite has no nested transactions; it would wait for itself)"
+            )
+        deadline = time.monotonic() + timeout
+        # Threads of this process queue here: a Lock wakes its next waiter at once.
+        if not self._turn.acquire(timeout=max(0.0, timeout)):
+            return False
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if not self._wait_for_flock(deadline):  # it hands the turn on when it fails
+                return False
+        except BaseException:
+            self._turn.release()
+            raise
+        self._owner = me
+        return True
+
+    def release(self) -> None:
+        self._owner = None
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+        finally:
+            self._turn.release()
+
+    def _wait_for_flock(self, deadline: float) -> bool:
+        wait = _Wait()
+        with self._waiter_lock:
+            self._requests.put(wait)
+            if self._waiter is None:
+                self._waiter = threading.Thread(
+                    target=self._wait_loop, name="sqlitedb-write-lock", daemon=True
+                )
+                self._waiter.start()
+        try:
+            wait.done.wait(max(0.0, deadline - time.monotonic()))
+        except BaseException:  # e.g. KeyboardInterrupt: nobody will use the lock
+            if not self._abandon(wait):
+                if wait.error is None:
+                    fcntl.flock(self.fd, fcntl.LOCK_UN)
+                self._turn.release()
+            raise
+        if self._abandon(wait):
+            return False  # the waiter passes the turn on when the holder lets go
+        if wait.error is not None:
+            self._turn.release()
+            raise wait.error
+        return True
+
+    @staticmethod
+    def _abandon(wait: _Wait) -> bool:
+        """Give up `wait` unless its flock call has already returned; True if given up."""
+        with wait.lock:
+            wait.abandoned = not wait.finished
+            return wait.abandoned
+
+    def _wait_loop(self) -> None:
+        while True:
+            try:
+                wait = self._requests.get(timeout=_WAITER_IDLE_S)
+            except queue.Empty:
+                with self._waiter_lock:  # requests are put under it: none can slip past
+                    if self._requests.empty():
+                        self._waiter = None
+                        return
+                continue
+            error: OSError | None = None
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX)
+            except OSError as exc:
+                error = exc
+            with wait.lock:
+                wait.finished = True
+                wait.error = error
+                abandoned = wait.abandoned
+            if abandoned:
+                if error is None:
+                    fcntl.flock(self.fd, fcntl.LOCK_UN)
+                self._turn.release()
+            else:
+                wait.done.set()
+
+
 def _is_damage(text: str) -> bool:
     return any(
         word in text
@@ -245,16 +476,21 @@ def _is_damage(text: str) -> bool:
     )
 
 
-def retry_locked(action: Callable[[], Any], attempts: int = 50) -> Any:
+def retry_locked(
+    action: Callable[[], Any], attempts: int = 50, timeout: float = BUSY_TIMEOUT_MS / 1000
+) -> Any:
     """busy_timeout covers nearly every wait; this covers the few SQLite answers at once
-    (e.g. switching to WAL while another process opens the file)."""
+    (e.g. switching to WAL while another process opens the file). No retry once `timeout`
+    has passed: an answer that came after busy_timeout's whole wait is final (retrying it
+    50 times made a stuck holder cost 25 minutes instead of 30 s)."""
+    deadline = time.monotonic() + timeout
     for attempt in range(attempts):
         try:
             return action()
         except sqlite3.OperationalError as exc:
             if "locked" not in str(exc) and "busy" not in str(exc):
                 raise
-            if attempt == attempts - 1:
+            if attempt == attempts - 1 or time.monotonic() >= deadline:
                 raise
             time.sleep(0.02 * (attempt + 1))
     return None

@@ -7,6 +7,9 @@ process that serves or administers the IdP. Rules that keep several processes sa
   cut can drop the last transactions), `busy_timeout` so writers queue instead of failing.
 - Every write runs in `Store.write()`: `BEGIN IMMEDIATE` takes the write lock up front, so a
   read snapshot is never upgraded mid-transaction (the case `busy_timeout` cannot wait out).
+  Before it, writers queue on a thread lock and a `flock` on the sidecar `<file>-wlock`,
+  which wake the next writer at once (SQLite's busy handler sleeps between polls); keep
+  transactions short, nothing slow inside them.
 - One `Store` per database file per process (`Store.open`), shared by every layer, one
   connection per thread; nothing else opens the file (agentctl.config.sqlitedb says why).
 """
