@@ -83,6 +83,21 @@ class SqliteDb:
     # turn, SQLite's busy_timeout (connections made afterwards) and the retries around it.
     # An instance may set its own: tests make it short.
     busy_timeout: float = BUSY_TIMEOUT_MS / 1000
+    # SQLite's own checkpoint at COMMIT (pages; SQLite's default 1000). It runs inside the
+    # committing writer's transaction, holding every other writer up while it copies and
+    # fsyncs; a served IdP turns it off (`background_checkpoints`) and checkpoints from a
+    # thread of its own instead (agentctl.idp.prune.Housekeeper).
+    autocheckpoint_pages: int = 1000
+
+    def background_checkpoints(self) -> None:
+        """Stop checkpointing at COMMIT on this process's connections, made and to come: the
+        caller takes the job on (PASSIVE checkpoints from its own thread)."""
+        self.autocheckpoint_pages = 0
+        with self._conns_lock:
+            mine = [c for p, c in self._conns if p == os.getpid()]
+        for conn in mine:
+            with self._mapped():
+                conn.execute("PRAGMA wal_autocheckpoint = 0").fetchall()
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -267,11 +282,30 @@ class SqliteDb:
             )
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute(f"PRAGMA journal_size_limit = {WAL_LIMIT_BYTES}").fetchall()
+            conn.execute(f"PRAGMA wal_autocheckpoint = {self.autocheckpoint_pages}").fetchall()
             conn.execute("PRAGMA foreign_keys = ON")
         except BaseException:
             conn.close()  # SQLite's own close: its locks are released the way SQLite expects
             raise
         return conn
+
+    @contextmanager
+    def write_turn(self) -> Iterator[sqlite3.Connection]:
+        """This process's write turn and the flock, without a transaction: for maintenance
+        that must run with no writer appending (the tail of a checkpoint)."""
+        lock = self._write_lock()
+        try:
+            acquired = lock.acquire(self.busy_timeout)
+        except OSError as exc:
+            raise self._error(self.lock_path, exc.strerror or str(exc)) from None
+        if not acquired:
+            raise self._locked_error(
+                f"database is locked: no write turn within {self.busy_timeout:g} s"
+            )
+        try:
+            yield self.connection()
+        finally:
+            lock.release()
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:

@@ -39,6 +39,10 @@ PRUNE_INTERVAL = 60  # seconds between prunes
 PRUNE_MARGIN = 300  # seconds past a token's exp (and the leeway) before its record goes
 PRUNE_BATCH = 2000  # rows per transaction
 TICK = 5.0  # seconds between housekeeping checks in a served worker
+# A served worker's checkpoints (Housekeeper(checkpoints=True)): at 4 MiB of WAL, as SQLite's
+# own default of 1000 pages would, looked at 10 times a second.
+CHECKPOINT_BYTES = 4 * 1024 * 1024
+CHECKPOINT_TICK = 0.1
 WAL_LIMIT = WAL_LIMIT_BYTES
 RETENTION_ENV = "AGENTCTL_IDP_AUDIT_RETENTION_DAYS"
 _CLAIM = "pruned_at"
@@ -161,6 +165,16 @@ def checkpoint(store: Store) -> bool:
     return row is not None and row[0] == 0
 
 
+def passive_checkpoint(store: Store) -> None:
+    """Copy the WAL into the database in two passes: the bulk while writers go on appending,
+    then the frames they appended meanwhile with writers held (briefly), so that the
+    checkpoint completes and the next writer starts the WAL over instead of growing it."""
+    conn = store.connection()
+    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+    with store.write_turn():
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+
 def housekeeping(store: Store, now: int) -> Pruned | None:
     """Prune when it is due, checkpoint when the WAL is large; None when nothing was due."""
     report = prune(store, now, retention=audit_retention()) if _claim(store, now) else None
@@ -173,20 +187,38 @@ def housekeeping(store: Store, now: int) -> Pruned | None:
 
 
 class Housekeeper(threading.Thread):
-    """`housekeeping` every TICK seconds in a served worker (a daemon: it never holds the
-    worker up at exit; a tick cut short is a transaction rolled back)."""
+    """In a served worker (a daemon: it never holds the worker up at exit; a tick cut short
+    is a transaction rolled back): `housekeeping` every TICK seconds and, with
+    `checkpoints=True`, the WAL's checkpoints. Those then leave the request path: the store
+    stops checkpointing at COMMIT, and this thread runs a PASSIVE checkpoint whenever the WAL
+    has grown by CHECKPOINT_BYTES, checking every CHECKPOINT_TICK seconds."""
 
-    def __init__(self, store: Store, clock: Callable[[], float]) -> None:
+    def __init__(
+        self, store: Store, clock: Callable[[], float], *, checkpoints: bool = False
+    ) -> None:
         super().__init__(name="agentctl-idp-housekeeping", daemon=True)
         self.store, self.clock = store, clock
+        self.checkpoints = checkpoints
         self.stopped = threading.Event()
 
+    def start(self) -> None:
+        if self.checkpoints:
+            self.store.background_checkpoints()
+        super().start()
+
     def run(self) -> None:
-        while not self.stopped.wait(TICK):
+        tick = CHECKPOINT_TICK if self.checkpoints else TICK
+        due = 0.0
+        while not self.stopped.wait(tick):
+            due += tick
             try:
-                housekeeping(self.store, int(self.clock()))
+                if self.checkpoints and wal_bytes(self.store) > CHECKPOINT_BYTES:
+                    passive_checkpoint(self.store)
+                if due >= TICK:
+                    due = 0.0
+                    housekeeping(self.store, int(self.clock()))
             except Exception:  # a busy or failing tick is retried at the next; say why
-                log.warning("storage housekeeping failed; retrying in %s s", TICK, exc_info=True)
+                log.warning("storage housekeeping failed; retrying in %s s", tick, exc_info=True)
 
 
 __all__ = [
@@ -199,6 +231,7 @@ __all__ = [
     "audit_retention",
     "checkpoint",
     "housekeeping",
+    "passive_checkpoint",
     "prune",
     "wal_bytes",
 ]

@@ -149,8 +149,9 @@ def worker_app(settings: WorkerSettings) -> Callable[..., Any]:
         open_registration=settings.open_registration,
         admin_signin=settings.admin_signin,
     )
-    # Expired records pruned, the WAL kept small (one worker at a time does it).
-    Housekeeper(svc.store, svc.ctx.clock).start()
+    # Expired records pruned, the WAL kept small (one worker at a time prunes), and the WAL's
+    # checkpoints run from that thread, not inside a writer's COMMIT.
+    Housekeeper(svc.store, svc.ctx.clock, checkpoints=True).start()
     # This worker's environment only (the master's is untouched); granian copies it next.
     drop_request_like_environment(os.environ)
     return RequestWatchdog(create_wsgi_app(svc.ctx)).start()

@@ -15,12 +15,20 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import threading
 from collections import defaultdict
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
 
 from authlib.oauth2 import AuthorizationServer
-from authlib.oauth2.rfc6749 import JsonPayload, JsonRequest, OAuth2Payload, OAuth2Request
+from authlib.oauth2.rfc6749 import (
+    InsecureTransportError,
+    JsonPayload,
+    JsonRequest,
+    OAuth2Payload,
+    OAuth2Request,
+)
 
 from agentctl.idp import records, web
 from agentctl.idp.constants import GRANT_JWT_BEARER
@@ -177,6 +185,13 @@ class _PrivateKeyJWT:
         return self._impl(query_client, request)
 
 
+@lru_cache(maxsize=256)  # the Host header is the client's: bounded
+def _secure_origin(origin: str) -> bool:
+    from authlib.common.security import is_secure_transport
+
+    return bool(is_secure_transport(origin + "/"))
+
+
 class _Payload(OAuth2Payload):  # type: ignore[misc]
     def __init__(self, request: web.Request) -> None:
         self._values = request.values
@@ -197,7 +212,22 @@ class _Payload(OAuth2Payload):  # type: ignore[misc]
 
 class _OAuth2Request(OAuth2Request):  # type: ignore[misc]
     def __init__(self, request: web.Request) -> None:
-        super().__init__(method=request.method, uri=request.url, headers=request.headers)
+        # Authlib's own __init__, minus its URL parse on every request: whether an origin is a
+        # secure transport (https, or http to loopback) is remembered per origin. A test keeps
+        # the attributes in step with Authlib's.
+        if not (os.environ.get("AUTHLIB_INSECURE_TRANSPORT") or _secure_origin(request.host_url)):
+            raise InsecureTransportError()
+        self.method = request.method
+        self.uri = request.url
+        self.headers = request.headers
+        self._body = None
+        self.client = None
+        self.auth_method = None
+        self.user = None
+        self.authorization_code = None
+        self.refresh_token = None
+        self.credential = None
+        self._scope = None
         self._request = request
         self.payload = _Payload(request)
 

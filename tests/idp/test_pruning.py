@@ -206,3 +206,55 @@ def test_an_in_process_command_prunes_when_it_is_due() -> None:
         )
     in_process_app(svc)  # what every embedded-IdP command builds first
     assert svc.store.row("SELECT 1 FROM tokens WHERE jti = 'old'") is None
+
+
+def _log_frames(path: Path) -> int:
+    """Frames in the WAL since it last started over (a fresh connection asks)."""
+    conn = sqlite3.connect(path)
+    try:
+        row = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    finally:
+        conn.close()
+    return int(row[1])
+
+
+def _fill(store: object, rows: int) -> None:
+    from agentctl.idp.store import Store
+
+    assert isinstance(store, Store)
+    blob = "x" * 3000
+    for i in range(rows):
+        with store.write() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO idp_settings(name, value) VALUES (?, ?)", (f"t{i}", blob)
+            )
+
+
+@pytest.mark.parametrize("background", [False, True])
+def test_a_served_worker_checkpoints_from_its_housekeeping_thread(
+    tmp_path: Path, background: bool
+) -> None:
+    """`idp serve` workers take checkpoints off the COMMIT path: their connections stop
+    checkpointing at commit, and the housekeeping thread's two-pass checkpoint lets the WAL
+    start over. Without that thread (and autocheckpoint off) the WAL would only grow."""
+    from agentctl.idp.store import Store
+
+    store = Store.open(tmp_path / "idp.sqlite3")
+    keeper = prune.Housekeeper(store, time.time, checkpoints=True)
+    if background:
+        keeper.start()
+    else:
+        store.background_checkpoints()  # autocheckpoint off, and nobody checkpointing
+    try:
+        assert store.connection().execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+        _fill(store, 3000)  # ~9 MB through the WAL, over CHECKPOINT_BYTES twice
+        time.sleep(5 * prune.CHECKPOINT_TICK)
+        _fill(store, 5)
+        frames = _log_frames(store.path)
+    finally:
+        keeper.stopped.set()
+        store.close_all()
+    if background:
+        assert frames < 1000, frames  # started over since the bulk
+    else:
+        assert frames > 2000, frames

@@ -267,3 +267,22 @@ def test_the_request_parser_never_raises(
     for key in values:
         assert values.getlist(key)
     request.get_json(silent=True)
+
+
+def test_the_oauth2_request_keeps_authlibs_attributes(svc: IdpService) -> None:
+    """`server._OAuth2Request` sets Authlib's attributes itself (skipping a URL parse per
+    request): an Authlib upgrade that adds one must not go unnoticed."""
+    from authlib.oauth2.rfc6749 import InsecureTransportError, OAuth2Request
+
+    from agentctl.idp.server import _OAuth2Request
+
+    env = _environ("/i/enterprise/token", b"grant_type=client_credentials")
+    env["CONTENT_LENGTH"] = "29"
+    ours = _OAuth2Request(web.Request.from_environ(env))
+    theirs = OAuth2Request("POST", "http://127.0.0.1:8400/i/enterprise/token", headers={})
+    assert set(vars(theirs)) <= set(vars(ours))
+    assert ours.payload.grant_type == "client_credentials"
+    # The transport rule is Authlib's: plain http to a name that is not loopback is refused.
+    env = _environ("/i/enterprise/token", b"", HTTP_HOST="idp.example:8400")
+    with pytest.raises(InsecureTransportError):
+        _OAuth2Request(web.Request.from_environ(env))
