@@ -307,10 +307,13 @@ class IdpService:
         """Replace a user's password (the scrypt hash is what is stored)."""
         if not password:
             raise ValueError("a password must not be empty")
+        # Hashed before the transaction: scrypt takes tens of milliseconds, and every other
+        # writer (a served IdP's token endpoint too) would wait that long for its turn.
+        hashed = hash_password(password)
         with self.store.write() as db:
             changed = db.execute(
                 "UPDATE users SET password_hash = ? WHERE issuer = ? AND name = ?",
-                (hash_password(password), issuer, name),
+                (hashed, issuer, name),
             ).rowcount
         if not changed:
             raise NotFound(f"no user {name!r} at issuer {issuer!r}")

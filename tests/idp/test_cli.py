@@ -12,6 +12,7 @@ import httpx
 
 from agentctl.idp.service import IdpService
 from tests.helpers import run
+from tests.procs import children
 
 
 def test_users_add_and_list_with_json() -> None:
@@ -128,21 +129,6 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _children(pid: int) -> list[int]:
-    """The live child processes of `pid` (Linux /proc: field 4 of /proc/N/stat is the parent)."""
-    from pathlib import Path
-
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue  # gone meanwhile
-        if int(fields[1]) == pid and fields[0] != "Z":
-            found.append(int(stat.parent.name))
-    return found
-
-
 def test_serve_runs_granian_with_workers() -> None:
     port = _free_port()
     proc = subprocess.Popen(
@@ -175,7 +161,7 @@ def test_serve_runs_granian_with_workers() -> None:
         assert meta["issuer"] == f"http://127.0.0.1:{port}/i/enterprise"
         assert httpx.get(url, timeout=2).headers["server"] == "granian"
         # the master and its two worker processes
-        assert len(_children(proc.pid)) == 2
+        assert len(children(proc.pid)) == 2
     finally:
         proc.terminate()
         out, _err = proc.communicate(timeout=20)

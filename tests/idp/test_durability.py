@@ -25,6 +25,7 @@ import httpx
 import pytest
 
 from tests.idp.conftest import PASSWORD
+from tests.procs import children
 
 pytestmark = pytest.mark.slow
 
@@ -252,29 +253,16 @@ def test_kill_mid_flight_loses_nothing_acknowledged(server: Server, tmp_path: Pa
         assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
 
 
-def _children(pid: int) -> set[int]:
-    """The live child processes of `pid` (field 4 of /proc/N/stat is the parent)."""
-    found = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue  # gone meanwhile
-        if int(fields[1]) == pid and fields[0] != "Z":
-            found.add(int(stat.parent.name))
-    return found
-
-
 def test_a_worker_that_dies_is_replaced(server: Server) -> None:
     server.start()
     assert server.proc is not None
-    workers = _children(server.proc.pid)
+    workers = children(server.proc.pid)
     assert len(workers) == 2
     victim = min(workers)
     os.kill(victim, signal.SIGKILL)
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
-        now = _children(server.proc.pid)
+        now = children(server.proc.pid)
         if len(now) == 2 and victim not in now:
             break
         time.sleep(0.1)
