@@ -9,16 +9,16 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
+from agentctl.output.exchange_plain import (
+    MODE_TITLES,
+    names_of,
+    short_grant,
+    token_line,
+    with_names,
+)
 from agentctl.output.layout import Col, Fitted, fit_table, print_wrapped
 from agentctl.output.result import Result
 
-MODE_TITLES = {
-    "agent": "agent — the agent as itself",
-    "user": "user — the user's token, no actor",
-    "obo": "obo — the user's token with the agent as actor",
-    "id-jag": "id-jag — the MCP path (ID-JAG, then jwt-bearer at the resource's AS)",
-    "agent-user": "agent-user — the agent as its own agent user",
-}
 _OUTCOME = {"ok": "ok", "given": "muted", "reused": "muted", "error": "bad", "refused": "bad"}
 
 
@@ -57,14 +57,6 @@ def _header(console: Console, data: dict[str, Any]) -> None:
         print_wrapped(console, Text("  note: ", style="info"), Text(note, style="info"))
 
 
-def names_of(data: dict[str, Any]) -> dict[str, str]:
-    """Client id → agent name, so a token's ids read as the agent the user named."""
-    agent = data.get("agent") or {}
-    if agent.get("client_id") and agent.get("name") and agent["name"] != agent["client_id"]:
-        return {str(agent["client_id"]): str(agent["name"])}
-    return {}
-
-
 def render_run(console: Console, run: dict[str, Any], names: dict[str, str] | None = None) -> None:
     console.print()
     title = Text(MODE_TITLES.get(run.get("mode", ""), str(run.get("mode"))), style="key")
@@ -75,7 +67,7 @@ def render_run(console: Console, run: dict[str, Any], names: dict[str, str] | No
         if token is run.get("token") or token == run.get("token"):
             continue
         print_wrapped(
-            console, Text(f"  {token['label']}: ", style="muted"), Text(_token_line(token), "muted")
+            console, Text(f"  {token['label']}: ", style="muted"), Text(token_line(token), "muted")
         )
     final = run.get("token")
     if final:
@@ -104,7 +96,7 @@ def steps_table(steps: list[dict[str, Any]]) -> Fitted:
         head = Text(step.get("name", ""), style="key")
         head.append(f"  {outcome}", style=_OUTCOME.get(outcome, ""))
         rows.append([str(i), head])
-        where = " → ".join(x for x in (_short_grant(step.get("grant")), step.get("endpoint")) if x)
+        where = " → ".join(x for x in (short_grant(step.get("grant")), step.get("endpoint")) if x)
         detail = step.get("detail") or ""
         line = Text(where, style="muted")
         if detail:
@@ -115,23 +107,11 @@ def steps_table(steps: list[dict[str, Any]]) -> Fitted:
     return fit_table(columns, rows, show_header=False, indent=1)
 
 
-def _short_grant(grant: str | None) -> str:
-    if not grant:
-        return ""
-    return grant.rsplit(":", 1)[-1] if grant.startswith("urn:") else grant
-
-
-def _token_line(token: dict[str, Any]) -> str:
-    shown = token.get("value") or token.get("fingerprint")
-    kind = (token.get("explanation") or {}).get("kind")
-    return f"{shown}" + (f" ({kind})" if kind else "")
-
-
 def explained(console: Console, token: dict[str, Any], names: dict[str, str]) -> None:
     """The token in inspect's words: who, for whom, where, how long, the audit line."""
     expl = token.get("explanation") or {}
     table = _Pairs()
-    table.add_row(token.get("label", "token"), _token_line(token))
+    table.add_row(token.get("label", "token"), token_line(token))
     table.add_row("mode", str(expl.get("mode", "unknown")))
     table.add_row("subject", _party(expl.get("subject"), "subject", names))
     actor = expl.get("actor")
@@ -229,14 +209,6 @@ def _named(audit: str, names: dict[str, str]) -> Text:
     """The audit sentence without its details, agents named (client id in brackets; a Text,
     so the brackets are not read as markup)."""
     return Text(with_names(audit.split(" — ")[0], names))
-
-
-def with_names(sentence: str, names: dict[str, str]) -> str:
-    """Agents by name, their client id in brackets: the same words wherever a sentence says
-    who acted ("agent demo-agent [agt_…] did this")."""
-    for client_id, name in names.items():
-        sentence = sentence.replace(client_id, f"{name} [{client_id}]")
-    return sentence
 
 
 def _resource_view(console: Console, view: dict[str, Any]) -> None:

@@ -16,7 +16,7 @@ from agentctl.output.columns import Col
 from agentctl.output.plain import Writer, clean, table, wrapped
 from agentctl.output.result import Result
 
-# agentctl.output.exchange's titles, kept here too so this module needs no rich
+# Shared with agentctl.output.exchange (which imports them from here: this module needs no rich).
 MODE_TITLES = {
     "agent": "agent — the agent as itself",
     "user": "user — the user's token, no actor",
@@ -31,7 +31,7 @@ def render_exchange_plain(stream: TextIO, result: Result, *, columns: int | None
     data = result.data
     _header(out, data)
     runs = data.get("runs") or []
-    names = _names_of(data)
+    names = names_of(data)
     for run in runs:
         _run(out, run, names)
     if len(runs) > 1:
@@ -65,7 +65,8 @@ def _header(out: Writer, data: dict[str, Any]) -> None:
         _say(out, "  note: ", str(note))
 
 
-def _names_of(data: dict[str, Any]) -> dict[str, str]:
+def names_of(data: dict[str, Any]) -> dict[str, str]:
+    """Client id → agent name, so a token's ids read as the agent the user named."""
     agent = data.get("agent") or {}
     if agent.get("client_id") and agent.get("name") and agent["name"] != agent["client_id"]:
         return {str(agent["client_id"]): str(agent["name"])}
@@ -80,7 +81,7 @@ def _run(out: Writer, run: dict[str, Any], names: dict[str, str]) -> None:
     for token in run.get("tokens") or []:
         if token is run.get("token") or token == run.get("token"):
             continue
-        _say(out, f"  {token['label']}: ", _token_line(token))
+        _say(out, f"  {token['label']}: ", token_line(token))
     final = run.get("token")
     if final:
         out.lines(_explained(out.width, final, names))
@@ -102,7 +103,7 @@ def _steps(width: int, steps: list[dict[str, Any]]) -> list[str]:
     rows: list[list[str]] = []
     for i, step in enumerate(steps, start=1):
         rows.append([str(i), clean(f"{step.get('name', '')}  {step.get('outcome', '')}")])
-        where = " → ".join(x for x in (_short_grant(step.get("grant")), step.get("endpoint")) if x)
+        where = " → ".join(x for x in (short_grant(step.get("grant")), step.get("endpoint")) if x)
         detail = step.get("detail") or ""
         line = where + ((": " if where else "") + detail if detail else "")
         if where or detail:
@@ -111,13 +112,13 @@ def _steps(width: int, steps: list[dict[str, Any]]) -> list[str]:
     return table(columns, rows, width, show_header=False, indent=1)
 
 
-def _short_grant(grant: str | None) -> str:
+def short_grant(grant: str | None) -> str:
     if not grant:
         return ""
     return grant.rsplit(":", 1)[-1] if grant.startswith("urn:") else grant
 
 
-def _token_line(token: dict[str, Any]) -> str:
+def token_line(token: dict[str, Any]) -> str:
     shown = token.get("value") or token.get("fingerprint")
     kind = (token.get("explanation") or {}).get("kind")
     return f"{shown}" + (f" ({kind})" if kind else "")
@@ -130,7 +131,7 @@ def _explained(width: int, token: dict[str, Any], names: dict[str, str]) -> list
     def row(label: str, value: str) -> None:
         rows.append([clean(label), clean(value)])
 
-    row(token.get("label", "token"), _token_line(token))
+    row(token.get("label", "token"), token_line(token))
     row("mode", str(expl.get("mode", "unknown")))
     row("subject", _party(expl.get("subject"), names))
     actor = expl.get("actor")
@@ -143,7 +144,7 @@ def _explained(width: int, token: dict[str, Any], names: dict[str, str]) -> list
     row("scopes", " ".join(expl.get("scopes") or []) or "(none)")
     times = expl.get("times") or {}
     row("lifetime", str(times.get("summary", "")))
-    row("audit", _with_names(str(expl.get("audit", "")), names))
+    row("audit", with_names(str(expl.get("audit", "")), names))
     columns = [Col("", style="key"), Col("", wrap=True)]
     return table(columns, rows, width, show_header=False, indent=1)
 
@@ -209,10 +210,12 @@ def _side_by_side(width: int, rows: list[dict[str, Any]], names: dict[str, str])
 
 
 def _named(audit: str, names: dict[str, str]) -> str:
-    return _with_names(audit.split(" — ")[0], names)
+    return with_names(audit.split(" — ")[0], names)
 
 
-def _with_names(sentence: str, names: dict[str, str]) -> str:
+def with_names(sentence: str, names: dict[str, str]) -> str:
+    """Agents by name, their client id in brackets: the same words wherever a sentence says
+    who acted ("agent demo-agent [agt_…] did this")."""
     for client_id, name in names.items():
         sentence = sentence.replace(client_id, f"{name} [{client_id}]")
     return sentence
