@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from agentctl.output.console import make_console
 from agentctl.output.exchange import render_exchange
-from agentctl.output.exchange_plain import MODE_TITLES, render_exchange_plain
+from agentctl.output.exchange_plain import render_exchange_plain
 from agentctl.output.plain import is_plain
 from agentctl.output.result import Result
 from tests.helpers import run
@@ -81,12 +81,6 @@ def test_real_reports_read_the_same_both_ways(
 ) -> None:
     result = Result(command=("exchange",), data=reports[mode])
     assert _plain(result, width) == _rich(result, width)
-
-
-def test_the_titles_are_the_rich_renderers_titles() -> None:
-    from agentctl.output import exchange
-
-    assert MODE_TITLES == exchange.MODE_TITLES
 
 
 # Values a report can carry: words of every width, the odd control or wide character, tabs.
