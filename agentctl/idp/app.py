@@ -17,7 +17,7 @@ from typing import Any
 from flask import Flask, request
 
 from agentctl.idp import api, limits, web
-from agentctl.idp.api import IdpApp
+from agentctl.idp.api import IdpApp, oauth_error
 from agentctl.idp.context import IdpContext
 from agentctl.idp.server import IdpPlugin, UnknownIssuer
 
@@ -28,10 +28,6 @@ _TOKENS = "agentctl_idp_tokens"
 
 def idp_of(app: Flask) -> IdpApp:
     return app.extensions[EXTENSION]  # type: ignore[no-any-return]
-
-
-def oauth_error(status: int, error: str, description: str) -> web.Response:
-    return api.oauth_error(status, error, description)
 
 
 def create_app(
@@ -104,4 +100,4 @@ def _view(idp: IdpApp, handler: api.Handler) -> Any:
     return view
 
 
-__all__ = ["EXTENSION", "IdpApp", "create_app", "idp_of", "oauth_error"]
+__all__ = ["EXTENSION", "IdpApp", "create_app", "idp_of"]

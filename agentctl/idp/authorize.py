@@ -68,17 +68,8 @@ _SCHEMA = (
 )
 
 
-_SCHEMA_MARK = "_agentctl_authorize_schema"
-
-
 def ensure_schema(store: Store) -> None:
-    """Create this plugin's tables once per store (a write transaction only the first time)."""
-    if getattr(store, _SCHEMA_MARK, False):
-        return
-    with store.write() as db:
-        for statement in _SCHEMA:
-            db.execute(statement)
-    setattr(store, _SCHEMA_MARK, True)
+    store.ensure_tables("authorize", _SCHEMA)
 
 
 @dataclass

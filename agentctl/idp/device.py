@@ -86,17 +86,8 @@ _SCHEMA = (
 _PENDING, _APPROVED, _DENIED, _ISSUED = "pending", "approved", "denied", "issued"
 
 
-_SCHEMA_MARK = "_agentctl_device_schema"
-
-
 def ensure_schema(store: Store) -> None:
-    """Create this plugin's tables once per store (a write transaction only the first time)."""
-    if getattr(store, _SCHEMA_MARK, False):
-        return
-    with store.write() as db:
-        for statement in _SCHEMA:
-            db.execute(statement)
-    setattr(store, _SCHEMA_MARK, True)
+    store.ensure_tables("device", _SCHEMA)
 
 
 def normalize_user_code(text: str) -> str:

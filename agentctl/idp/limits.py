@@ -15,8 +15,11 @@ import base64
 import binascii
 from typing import Any
 
+from agentctl.core.tokens import json_depth
+
 MAX_BODY = 64 * 1024
 MAX_FORM_PARTS = 100
+# Below agentctl.core.tokens.MAX_JSON_DEPTH (32), which json_depth counts exactly up to.
 MAX_JSON_DEPTH = 16
 
 Refusal = tuple[int, str, str]
@@ -40,7 +43,10 @@ def screen(request: Any, *, loopback_only: bool) -> Refusal | None:
     if request.is_json and request.content_length:
         if request.content_length > MAX_BODY:
             return 413, "invalid_request", f"the body is larger than {MAX_BODY} bytes"
-        if json_depth(request.get_data(cache=True)) > MAX_JSON_DEPTH:
+        # UTF-8 never puts an ASCII byte inside a multi-byte character: decoding keeps every
+        # bracket, quote and backslash where it was.
+        body = request.get_data(cache=True).decode("utf-8", "replace")
+        if json_depth(body) > MAX_JSON_DEPTH:
             return 400, "invalid_request", f"the JSON is nested deeper than {MAX_JSON_DEPTH}"
     return None
 
@@ -62,26 +68,4 @@ def _check_basic(header: str) -> Refusal | None:
     return None
 
 
-def json_depth(body: bytes) -> int:
-    """The deepest nesting of arrays/objects in `body`, without parsing it (strings skipped)."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for byte in body:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:  # backslash
-                escaped = True
-            elif byte == 0x22:  # quote
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x5B, 0x7B):  # [ {
-            depth += 1
-            deepest = max(deepest, depth)
-        elif byte in (0x5D, 0x7D):
-            depth -= 1
-    return deepest
-
-
-__all__ = ["MAX_BODY", "MAX_FORM_PARTS", "MAX_JSON_DEPTH", "json_depth", "screen"]
+__all__ = ["MAX_BODY", "MAX_FORM_PARTS", "MAX_JSON_DEPTH", "screen"]

@@ -166,19 +166,26 @@ def _audit(
 ) -> None:
     from flask import request
 
-    ctx = server.ctx
     detail: dict[str, Any] = {"method": request.method}
     if seen is not None:
         detail.update(mode=seen["mode"], sentence=seen["audit"])
     if refusal is not None:
         detail.update(error=refusal.error, reason=refusal.description)
+    record_use(server, token, EVENT_CALL if refusal is None else EVENT_REFUSED, detail)
+
+
+def record_use(
+    server: IssuerServer, token: VerifiedToken | None, event: str, detail: dict[str, Any]
+) -> None:
+    """The audit line of one use of the demo resource (or web app) with `token`."""
+    ctx = server.ctx
     claims = token.claims if token is not None else {}
     with ctx.store.write() as db:
         records.add_audit(
             db,
             time=ctx.now(),
             issuer=server.name,
-            event=EVENT_CALL if refusal is None else EVENT_REFUSED,
+            event=event,
             client_id=claims.get("client_id"),
             subject=claims.get("sub"),
             actor_chain=actor_chain(claims),

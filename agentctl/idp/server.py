@@ -143,7 +143,7 @@ class IssuerServer(AuthorizationServer):  # type: ignore[misc]
 
     @property
     def cfg(self) -> IssuerConfig:
-        cfg = _request_cache(f"issuer:{self.name}", lambda: self.ctx.issuer(self.name))
+        cfg = web.cached(f"issuer:{self.name}", lambda: self.ctx.issuer(self.name))
         if cfg is None:
             raise UnknownIssuer(self.name)
         return cfg  # type: ignore[no-any-return]
@@ -155,7 +155,7 @@ class IssuerServer(AuthorizationServer):  # type: ignore[misc]
     def query_client(self, client_id: str) -> Client | None:
         if not isinstance(client_id, str):
             return None
-        return _request_cache(  # type: ignore[no-any-return]
+        return web.cached(  # type: ignore[no-any-return]
             f"client:{self.name}:{client_id}",
             lambda: records.get_client(self.ctx.store, self.name, client_id),
         )
@@ -163,11 +163,6 @@ class IssuerServer(AuthorizationServer):  # type: ignore[misc]
     def save_token(self, token: dict[str, Any], request: Any) -> None:
         # Tokens are recorded when minted (agentctl.idp.tokens.mint), with their audit line.
         return None
-
-
-def _request_cache(key: str, load: Any) -> Any:
-    """Memoise within one request (Authlib asks for the same client several times)."""
-    return web.cached(key, load)
 
 
 class _PrivateKeyJWT:

@@ -16,6 +16,7 @@ process that serves or administers the IdP. Rules that keep several processes sa
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from agentctl.config.sqlitedb import BUSY_TIMEOUT_MS, SqliteDb
@@ -112,6 +113,17 @@ class Store(SqliteDb):
     @classmethod
     def open(cls, path: Path | None = None) -> Store:
         return cls.shared(Path(path) if path is not None else default_db_path())
+
+    def ensure_tables(self, name: str, statements: Sequence[str]) -> None:
+        """A plugin's own tables (`CREATE ... IF NOT EXISTS` statements), created once per
+        process: a write transaction only the first time `name` is asked for."""
+        done: set[str] = self.__dict__.setdefault("_tables_ensured", set())
+        if name in done:
+            return
+        with self.write() as db:
+            for statement in statements:
+                db.execute(statement)
+        done.add(name)
 
     def setup(self) -> None:
         with self.write() as db:

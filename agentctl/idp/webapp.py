@@ -25,9 +25,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agentctl.idp import records
-from agentctl.idp.resource import Refusal, check_bearer, describe, resource_url
-from agentctl.idp.tokens import actor_chain
+from agentctl.idp.resource import Refusal, check_bearer, describe, record_use
 
 if TYPE_CHECKING:
     from flask import Flask, Response
@@ -93,28 +91,12 @@ def _view(server: IssuerServer, via: str, authorization: str) -> tuple[dict[str,
 def _audit(server: IssuerServer, token: VerifiedToken | None, seen: dict[str, Any]) -> None:
     from flask import request
 
-    ctx = server.ctx
-    claims = token.claims if token is not None else {}
     detail: dict[str, Any] = {"via": seen.get("via"), "method": request.method}
     if seen.get("ok"):
         detail.update(mode=seen["mode"], sentence=seen["audit"])
     else:
         detail.update(error=seen.get("error"), reason=seen.get("error_description"))
-    with ctx.store.write() as db:
-        records.add_audit(
-            db,
-            time=ctx.now(),
-            issuer=server.name,
-            event=EVENT_VIEW if seen.get("ok") else EVENT_REFUSED,
-            client_id=claims.get("client_id"),
-            subject=claims.get("sub"),
-            actor_chain=actor_chain(claims),
-            audience=[resource_url(ctx, server.name)],
-            scope=claims.get("scope"),
-            jti=claims.get("jti"),
-            parent_jti=token.record.parent_jti if token is not None else None,
-            detail=detail,
-        )
+    record_use(server, token, EVENT_VIEW if seen.get("ok") else EVENT_REFUSED, detail)
 
 
 def _secure(response: Response) -> Response:
