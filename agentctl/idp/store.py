@@ -16,13 +16,25 @@ process that serves or administers the IdP. Rules that keep several processes sa
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
 from agentctl.config.sqlitedb import BUSY_TIMEOUT_MS, SqliteDb
 from agentctl.idp.constants import DB_FILENAME
 
-SCHEMA_VERSION = 1
+# 2: `tokens_parent` dropped (nothing looks tokens up by parent: revocation walks up a chain by
+# primary key), and `grant_tokens` is one b-tree keyed by jti (WITHOUT ROWID) instead of a rowid
+# table plus a jti index. Every token written touches two fewer b-tree pages.
+SCHEMA_VERSION = 2
+
+_GRANT_TOKENS = """CREATE TABLE IF NOT EXISTS {name} (
+        jti TEXT PRIMARY KEY, issuer TEXT NOT NULL, user_sub TEXT NOT NULL,
+        agent_client_id TEXT NOT NULL, kind TEXT NOT NULL) WITHOUT ROWID"""
+_GRANT_TOKENS_INDEX = (
+    "CREATE INDEX IF NOT EXISTS grant_tokens_grant ON grant_tokens(issuer, user_sub,"
+    " agent_client_id, kind)"
+)
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS issuers (
@@ -55,7 +67,6 @@ _SCHEMA = (
         jti TEXT PRIMARY KEY, issuer TEXT NOT NULL, kind TEXT NOT NULL, client_id TEXT NOT NULL,
         sub TEXT NOT NULL, parent_jti TEXT, actor_jti TEXT, iat INTEGER NOT NULL,
         exp INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0)""",
-    "CREATE INDEX IF NOT EXISTS tokens_parent ON tokens(parent_jti)",
     """CREATE TABLE IF NOT EXISTS assertion_jtis (
         issuer TEXT NOT NULL, client_id TEXT NOT NULL, jti TEXT NOT NULL, exp INTEGER NOT NULL,
         PRIMARY KEY (issuer, client_id, jti))""",
@@ -71,11 +82,8 @@ _SCHEMA = (
         scopes TEXT NOT NULL, created_at INTEGER NOT NULL,
         PRIMARY KEY (issuer, user_sub, agent_client_id))""",
     # Which tokens a grant authorised, so withdrawing the grant revokes them.
-    """CREATE TABLE IF NOT EXISTS grant_tokens (
-        jti TEXT PRIMARY KEY, issuer TEXT NOT NULL, user_sub TEXT NOT NULL,
-        agent_client_id TEXT NOT NULL, kind TEXT NOT NULL)""",
-    "CREATE INDEX IF NOT EXISTS grant_tokens_grant ON grant_tokens(issuer, user_sub,"
-    " agent_client_id, kind)",
+    _GRANT_TOKENS.format(name="grant_tokens"),
+    _GRANT_TOKENS_INDEX,
     # The scope a user consented to at sign-in, per ID token: an ID token carries no `scope`,
     # and as a subject token it may never grant more than this.
     """CREATE TABLE IF NOT EXISTS signin_scopes (
@@ -126,10 +134,40 @@ class Store(SqliteDb):
         done.add(name)
 
     def setup(self) -> None:
+        # One transaction: a process killed mid-upgrade leaves the database as it was.
         with self.write() as db:
+            found = int(db.execute("PRAGMA user_version").fetchone()[0])
+            if found > SCHEMA_VERSION:
+                raise self._error(
+                    self.path,
+                    f"it was written by a newer agentctl (schema {found}; this one knows up "
+                    f"to {SCHEMA_VERSION})",
+                    hint="upgrade agentctl, or point AGENTCTL_HOME at another directory",
+                )
             for statement in _SCHEMA:
                 db.execute(statement)
+            if found < SCHEMA_VERSION:
+                _upgrade(db)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _upgrade(db: sqlite3.Connection) -> None:
+    """Bring a schema-1 database to schema 2, inside setup's transaction. Checks what is
+    there rather than trusting user_version: an older agentctl that opened the file since
+    wrote its own version number back but kept the new table."""
+    db.execute("DROP INDEX IF EXISTS tokens_parent")
+    row = db.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'grant_tokens'"
+    ).fetchone()
+    if row is not None and "WITHOUT ROWID" not in str(row[0]).upper():
+        db.execute(_GRANT_TOKENS.format(name="grant_tokens_v2"))
+        db.execute(
+            "INSERT INTO grant_tokens_v2 (jti, issuer, user_sub, agent_client_id, kind)"
+            " SELECT jti, issuer, user_sub, agent_client_id, kind FROM grant_tokens"
+        )
+        db.execute("DROP TABLE grant_tokens")  # and its indexes
+        db.execute("ALTER TABLE grant_tokens_v2 RENAME TO grant_tokens")
+        db.execute(_GRANT_TOKENS_INDEX)
 
 
 __all__ = ["BUSY_TIMEOUT_MS", "SCHEMA_VERSION", "Store", "default_db_path"]
