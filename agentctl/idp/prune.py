@@ -92,10 +92,11 @@ def prune(store: Store, now: int, *, retention: int | None = None) -> Pruned:
     """Delete what no request can need any more (see the module docstring)."""
     out = Pruned()
     cutoff = now - CLOCK_LEEWAY - PRUNE_MARGIN
-    # Rowid order is issue order: the expired records are found first, the scan stops early.
+    # Token ids sort by issue time (tokens.new_jti), and `tokens` is kept in jti order: the
+    # expired records are found first, the scan stops early.
     out.tokens = _batched(
         store,
-        "SELECT jti FROM tokens WHERE exp < ? ORDER BY rowid",
+        "SELECT jti FROM tokens WHERE exp < ? ORDER BY jti",
         (cutoff,),
         [
             "DELETE FROM grant_tokens WHERE jti IN ({marks})",

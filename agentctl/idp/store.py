@@ -24,10 +24,18 @@ from agentctl.config.sqlitedb import BUSY_TIMEOUT_MS, SqliteDb
 from agentctl.idp.constants import DB_FILENAME
 
 # 2: `tokens_parent` dropped (nothing looks tokens up by parent: revocation walks up a chain by
-# primary key), and `grant_tokens` is one b-tree keyed by jti (WITHOUT ROWID) instead of a rowid
-# table plus a jti index. Every token written touches two fewer b-tree pages.
+# primary key), and `tokens` and `grant_tokens` are one b-tree each, keyed by jti (WITHOUT
+# ROWID), instead of a rowid table plus a jti index. Every exchanged token written touches three
+# fewer b-tree pages.
 SCHEMA_VERSION = 2
 
+# Both keyed by jti, WITHOUT ROWID: one b-tree each, where a rowid table keeps the rows in one
+# and a jti index in another. Token ids sort by issue time (agentctl.idp.tokens.new_jti), so
+# jti order is also the order prune looks for expired records in.
+_TOKENS = """CREATE TABLE IF NOT EXISTS {name} (
+        jti TEXT PRIMARY KEY, issuer TEXT NOT NULL, kind TEXT NOT NULL, client_id TEXT NOT NULL,
+        sub TEXT NOT NULL, parent_jti TEXT, actor_jti TEXT, iat INTEGER NOT NULL,
+        exp INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID"""
 _GRANT_TOKENS = """CREATE TABLE IF NOT EXISTS {name} (
         jti TEXT PRIMARY KEY, issuer TEXT NOT NULL, user_sub TEXT NOT NULL,
         agent_client_id TEXT NOT NULL, kind TEXT NOT NULL) WITHOUT ROWID"""
@@ -63,10 +71,7 @@ _SCHEMA = (
         issuer TEXT NOT NULL, user_sub TEXT NOT NULL, agent_client_id TEXT NOT NULL,
         scopes TEXT NOT NULL, created_at INTEGER NOT NULL,
         PRIMARY KEY (issuer, user_sub, agent_client_id))""",
-    """CREATE TABLE IF NOT EXISTS tokens (
-        jti TEXT PRIMARY KEY, issuer TEXT NOT NULL, kind TEXT NOT NULL, client_id TEXT NOT NULL,
-        sub TEXT NOT NULL, parent_jti TEXT, actor_jti TEXT, iat INTEGER NOT NULL,
-        exp INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0)""",
+    _TOKENS.format(name="tokens"),
     """CREATE TABLE IF NOT EXISTS assertion_jtis (
         issuer TEXT NOT NULL, client_id TEXT NOT NULL, jti TEXT NOT NULL, exp INTEGER NOT NULL,
         PRIMARY KEY (issuer, client_id, jti))""",
@@ -156,18 +161,26 @@ def _upgrade(db: sqlite3.Connection) -> None:
     there rather than trusting user_version: an older agentctl that opened the file since
     wrote its own version number back but kept the new table."""
     db.execute("DROP INDEX IF EXISTS tokens_parent")
+    _without_rowid(db, "tokens", _TOKENS)
+    _without_rowid(db, "grant_tokens", _GRANT_TOKENS, _GRANT_TOKENS_INDEX)
+
+
+def _without_rowid(db: sqlite3.Connection, table: str, create: str, *indexes: str) -> None:
+    """Rebuild `table` from `create` (a template with {name}) unless it is WITHOUT ROWID
+    already: copy the rows into a new table, drop the old one with its indexes, rename."""
     row = db.execute(
-        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'grant_tokens'"
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
     ).fetchone()
-    if row is not None and "WITHOUT ROWID" not in str(row[0]).upper():
-        db.execute(_GRANT_TOKENS.format(name="grant_tokens_v2"))
-        db.execute(
-            "INSERT INTO grant_tokens_v2 (jti, issuer, user_sub, agent_client_id, kind)"
-            " SELECT jti, issuer, user_sub, agent_client_id, kind FROM grant_tokens"
-        )
-        db.execute("DROP TABLE grant_tokens")  # and its indexes
-        db.execute("ALTER TABLE grant_tokens_v2 RENAME TO grant_tokens")
-        db.execute(_GRANT_TOKENS_INDEX)
+    if row is None or "WITHOUT ROWID" in str(row[0]).upper():
+        return
+    new = f"{table}_v2"
+    db.execute(create.format(name=new))
+    columns = ", ".join(r[1] for r in db.execute(f"PRAGMA table_info({table})"))
+    db.execute(f"INSERT INTO {new} ({columns}) SELECT {columns} FROM {table}")  # noqa: S608 - names from our schema
+    db.execute(f"DROP TABLE {table}")  # and its indexes
+    db.execute(f"ALTER TABLE {new} RENAME TO {table}")
+    for statement in indexes:
+        db.execute(statement)
 
 
 __all__ = ["BUSY_TIMEOUT_MS", "SCHEMA_VERSION", "Store", "default_db_path"]

@@ -22,10 +22,17 @@ from agentctl.idp.service import IdpService
 from agentctl.idp.store import SCHEMA_VERSION, Store, default_db_path
 from tests.idp.conftest import Idp, serving
 
-# What schema 1 had and schema 2 changed: `grant_tokens` as a rowid table with a jti index,
-# and an index on tokens(parent_jti).
+# What schema 1 had and schema 2 changed: `tokens` and `grant_tokens` as rowid tables with a
+# jti index each, and an index on tokens(parent_jti).
 _AS_SCHEMA_1 = """
 BEGIN;
+CREATE TABLE tokens_old (
+    jti TEXT PRIMARY KEY, issuer TEXT NOT NULL, kind TEXT NOT NULL, client_id TEXT NOT NULL,
+    sub TEXT NOT NULL, parent_jti TEXT, actor_jti TEXT, iat INTEGER NOT NULL,
+    exp INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);
+INSERT INTO tokens_old SELECT * FROM tokens;
+DROP TABLE tokens;
+ALTER TABLE tokens_old RENAME TO tokens;
 CREATE TABLE grant_tokens_old (
     jti TEXT PRIMARY KEY, issuer TEXT NOT NULL, user_sub TEXT NOT NULL,
     agent_client_id TEXT NOT NULL, kind TEXT NOT NULL);
@@ -53,15 +60,28 @@ def _as_schema_1(path: Path) -> None:
 
 
 def _shape(path: Path) -> tuple[int, bool, bool]:
-    """(user_version, tokens_parent exists, grant_tokens is WITHOUT ROWID)."""
+    """(user_version, tokens_parent exists, tokens and grant_tokens are WITHOUT ROWID)."""
     conn = _connect(path)
     try:
         version = int(conn.execute("PRAGMA user_version").fetchone()[0])
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-        sql = conn.execute(
-            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'grant_tokens'"
-        ).fetchone()[0]
-        return version, "tokens_parent" in names, "WITHOUT ROWID" in sql.upper()
+        tables = [
+            conn.execute(
+                "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+            ).fetchone()[0]
+            for name in ("tokens", "grant_tokens")
+        ]
+        clustered = {"WITHOUT ROWID" in sql.upper() for sql in tables}
+        assert len(clustered) == 1, tables  # both or neither
+        return version, "tokens_parent" in names, clustered.pop()
+    finally:
+        conn.close()
+
+
+def _token_rows(path: Path) -> set[tuple[str, ...]]:
+    conn = _connect(path)
+    try:
+        return {tuple(r) for r in conn.execute("SELECT * FROM tokens")}
     finally:
         conn.close()
 
@@ -94,7 +114,7 @@ def test_a_schema_1_database_is_upgraded_and_keeps_working() -> None:
         assert r.status_code == 200, r.text
         exchanged = r.json()["access_token"]
         path, base_url = idp.svc.store.path, idp.base_url
-    before = _grant_rows(path)
+    before, tokens_before = _grant_rows(path), _token_rows(path)
     assert before  # the grant authorised tokens: there is something to carry over
     _as_schema_1(path)
     assert _shape(path) == (1, True, False)
@@ -102,6 +122,7 @@ def test_a_schema_1_database_is_upgraded_and_keeps_working() -> None:
     with reopened(base_url) as idp:  # the same issuer URLs: its tokens stay valid
         assert _shape(path) == (SCHEMA_VERSION, False, True)
         assert _grant_rows(path) == before
+        assert _token_rows(path) == tokens_before
         assert idp.introspect(exchanged, creds)["active"] is True
         # The carried-over rows still do their job: withdrawing the grant revokes its tokens.
         withdrawn = idp.svc.revoke_grant("alice", creds.client_id)
