@@ -322,8 +322,6 @@ class SqliteDb:
             raise self._locked_error(f"database is locked: no write turn within {timeout:g} s")
         try:
             with self._mapped():
-                if conn.in_transaction:
-                    conn.execute("COMMIT")  # a `reading()` snapshot: end it, never upgrade it
                 retry_locked(lambda: conn.execute("BEGIN IMMEDIATE"), timeout=timeout)
             try:
                 yield conn
@@ -340,25 +338,6 @@ class SqliteDb:
                 raise
         finally:
             lock.release()
-
-    @contextmanager
-    def reading(self) -> Iterator[None]:
-        """The queries of the block read one snapshot, in one read transaction, instead of
-        one transaction each: the checks of one request see one state of the database, and
-        take SQLite's WAL read lock once (measured on a served exchange: 6 fcntl calls per
-        request instead of 10). A `write()` inside the block ends the snapshot first (a write
-        never upgrades it); queries after it read the latest state again."""
-        conn = self.connection()
-        if conn.in_transaction:  # inside a write, or a reading block already
-            yield
-            return
-        with self._mapped():
-            conn.execute("BEGIN")
-        try:
-            yield
-        finally:
-            if conn.in_transaction:
-                conn.execute("COMMIT")  # nothing was written: this only ends the snapshot
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._mapped():
