@@ -302,11 +302,15 @@ def _reason(status: int) -> str:
         return "Unknown"
 
 
+# json.dumps with non-default separators builds a new encoder per call; this one is reused.
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
+
+
 def json_response(
     body: Any, status: int = 200, headers: Iterable[tuple[str, str]] = (), *, private: bool = True
 ) -> Response:
     """A JSON answer; `private` ones (tokens, errors) carry `Cache-Control: no-store`."""
-    data = json.dumps(body, separators=(",", ":"))
+    data = _COMPACT.encode(body)
     first = [("Content-Type", "application/json")]
     if private:
         first.append(("Cache-Control", "no-store"))
