@@ -90,7 +90,7 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 2,
     threads: Annotated[
         int, typer.Option(help="Python threads per worker (granian's blocking threads).", min=1)
-    ] = 2,
+    ] = 1,
     base_url: Annotated[
         str | None, typer.Option(help="Public base URL (default http(s)://HOST:PORT).")
     ] = None,

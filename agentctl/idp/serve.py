@@ -162,7 +162,7 @@ def build_server(
     host: str = DEFAULT_HOST,
     port: int = DEFAULT_PORT,
     workers: int = 2,
-    threads: int = 2,
+    threads: int = 1,
     certfile: str | None = None,
     keyfile: str | None = None,
     access_log: bool = False,
@@ -182,10 +182,12 @@ def build_server(
         port=port,
         interface=Interfaces.WSGI,
         workers=workers,
-        # Python threads per worker. The app is CPU-bound under the GIL: 1 and 2 threads
-        # measured alike, 4 a quarter slower; 2 (the default) because a thread waiting on a
-        # slow client's body holds it (granian has no body read timeout; the watchdog ends
-        # a request stuck for REQUEST_TIMEOUT).
+        # Python threads per worker. The app is CPU-bound and makes many short SQLite calls,
+        # each of which lets go of the GIL: a second thread turns every one into a GIL
+        # hand-over. 1 (the default) measured 10-20% faster than 2 on the delegation exchange
+        # and alike on client credentials; 4 lost a quarter. A thread waiting on a slow
+        # client's body is held meanwhile (granian has no body read timeout; the watchdog
+        # ends a request stuck for REQUEST_TIMEOUT): see docs/idp.md.
         blocking_threads=threads,
         # HTTP/1.1 only, as before: no h2c upgrade surprises for OAuth clients.
         http=HTTPModes.http1,
@@ -210,7 +212,7 @@ def serve(
     host: str = DEFAULT_HOST,
     port: int = DEFAULT_PORT,
     workers: int = 2,
-    threads: int = 2,
+    threads: int = 1,
     base_url: str | None = None,
     db_path: Path | None = None,
     access_log: bool = False,
