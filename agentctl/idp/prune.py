@@ -107,7 +107,9 @@ def prune(store: Store, now: int, *, retention: int | None = None) -> Pruned:
     if retention is not None:
         out.audit = _batched(
             store,
-            "SELECT id FROM audit WHERE time < ? ORDER BY id",
+            # Never the newest line: audit ids are max(id) + 1 (agentctl.idp.store), so
+            # keeping it keeps them growing for `idp audit --follow` even when all are old.
+            "SELECT id FROM audit WHERE time < ? AND id < (SELECT MAX(id) FROM audit) ORDER BY id",
             (now - retention,),
             ["DELETE FROM audit WHERE id IN ({marks})"],
         )

@@ -24,9 +24,9 @@ from agentctl.config.sqlitedb import BUSY_TIMEOUT_MS, SqliteDb
 from agentctl.idp.constants import DB_FILENAME
 
 # 2: `tokens_parent` dropped (nothing looks tokens up by parent: revocation walks up a chain by
-# primary key), and `tokens` and `grant_tokens` are one b-tree each, keyed by jti (WITHOUT
-# ROWID), instead of a rowid table plus a jti index. Every exchanged token written touches three
-# fewer b-tree pages.
+# primary key); `tokens` and `grant_tokens` are one b-tree each, keyed by jti (WITHOUT ROWID),
+# instead of a rowid table plus a jti index; `audit` ids without AUTOINCREMENT. Every exchanged
+# token written touches four fewer b-tree pages.
 SCHEMA_VERSION = 2
 
 # Both keyed by jti, WITHOUT ROWID: one b-tree each, where a rowid table keeps the rows in one
@@ -39,6 +39,14 @@ _TOKENS = """CREATE TABLE IF NOT EXISTS {name} (
 _GRANT_TOKENS = """CREATE TABLE IF NOT EXISTS {name} (
         jti TEXT PRIMARY KEY, issuer TEXT NOT NULL, user_sub TEXT NOT NULL,
         agent_client_id TEXT NOT NULL, kind TEXT NOT NULL) WITHOUT ROWID"""
+# Ids come from max(id) + 1, not AUTOINCREMENT (which updates `sqlite_sequence` on every
+# insert: one more page per token written). They still only grow, because the audit retention
+# never deletes the newest line (agentctl.idp.prune), and `idp audit --follow` relies on that.
+_AUDIT = """CREATE TABLE IF NOT EXISTS {name} (
+        id INTEGER PRIMARY KEY, time INTEGER NOT NULL, issuer TEXT NOT NULL,
+        event TEXT NOT NULL, grant_type TEXT, client_id TEXT, subject TEXT,
+        actor_chain TEXT NOT NULL, audience TEXT NOT NULL, scope TEXT, jti TEXT,
+        parent_jti TEXT, detail TEXT NOT NULL)"""
 _GRANT_TOKENS_INDEX = (
     "CREATE INDEX IF NOT EXISTS grant_tokens_grant ON grant_tokens(issuer, user_sub,"
     " agent_client_id, kind)"
@@ -75,11 +83,7 @@ _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS assertion_jtis (
         issuer TEXT NOT NULL, client_id TEXT NOT NULL, jti TEXT NOT NULL, exp INTEGER NOT NULL,
         PRIMARY KEY (issuer, client_id, jti))""",
-    """CREATE TABLE IF NOT EXISTS audit (
-        id INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL, issuer TEXT NOT NULL,
-        event TEXT NOT NULL, grant_type TEXT, client_id TEXT, subject TEXT,
-        actor_chain TEXT NOT NULL, audience TEXT NOT NULL, scope TEXT, jti TEXT,
-        parent_jti TEXT, detail TEXT NOT NULL)""",
+    _AUDIT.format(name="audit"),
     # Impersonation is its own permission, apart from `delegations` (issue: a delegation grant
     # must never yield a token without `act`).
     """CREATE TABLE IF NOT EXISTS impersonations (
@@ -161,17 +165,29 @@ def _upgrade(db: sqlite3.Connection) -> None:
     there rather than trusting user_version: an older agentctl that opened the file since
     wrote its own version number back but kept the new table."""
     db.execute("DROP INDEX IF EXISTS tokens_parent")
-    _without_rowid(db, "tokens", _TOKENS)
-    _without_rowid(db, "grant_tokens", _GRANT_TOKENS, _GRANT_TOKENS_INDEX)
+    _rebuild(db, "tokens", _TOKENS, unless="WITHOUT ROWID")
+    _rebuild(db, "grant_tokens", _GRANT_TOKENS, _GRANT_TOKENS_INDEX, unless="WITHOUT ROWID")
+    _rebuild(db, "audit", _AUDIT, only_if="AUTOINCREMENT")
 
 
-def _without_rowid(db: sqlite3.Connection, table: str, create: str, *indexes: str) -> None:
-    """Rebuild `table` from `create` (a template with {name}) unless it is WITHOUT ROWID
-    already: copy the rows into a new table, drop the old one with its indexes, rename."""
+def _rebuild(
+    db: sqlite3.Connection,
+    table: str,
+    create: str,
+    *indexes: str,
+    unless: str | None = None,
+    only_if: str | None = None,
+) -> None:
+    """Rebuild `table` from `create` (a template with {name}) when its current definition
+    lacks `unless` or has `only_if`: copy the rows (ids included) into a new table, drop the
+    old one with its indexes, rename, and make `indexes` again."""
     row = db.execute(
         "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
     ).fetchone()
-    if row is None or "WITHOUT ROWID" in str(row[0]).upper():
+    if row is None:
+        return
+    sql = str(row[0]).upper()
+    if (unless is not None and unless in sql) or (only_if is not None and only_if not in sql):
         return
     new = f"{table}_v2"
     db.execute(create.format(name=new))

@@ -98,6 +98,25 @@ def test_audit_retention_prunes_only_old_audit_lines(monkeypatch: pytest.MonkeyP
         assert prune.audit_retention() is None  # unreadable: keep everything
 
 
+def test_audit_retention_keeps_the_newest_line_so_ids_keep_growing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Audit ids are max(id) + 1: were the newest line pruned, the next one would reuse its
+    id, and `idp audit --follow` (which asks for ids after the last it showed) would miss it."""
+    clock = Clock()
+    with serving(clock) as idp:
+        creds = idp.agent()
+        idp.cc(creds)
+        idp.cc(creds)
+        newest = max(e["id"] for e in idp.svc.audit(limit=100))
+        clock.advance(2 * 86400)  # every line is now past the retention
+        monkeypatch.setenv(prune.RETENTION_ENV, "1")
+        prune.prune(idp.svc.store, int(clock()), retention=prune.audit_retention())
+        assert [e["id"] for e in idp.svc.audit(limit=100)] == [newest]
+        idp.cc(creds)
+        assert [e["id"] for e in idp.svc.audit(limit=100)] == [newest, newest + 1]
+
+
 # Stated bound for the sustained-load test below: a token every 30 s for 15 token lifetimes
 # (~600 tokens issued, ~40 live at a time, the audit log kept for 2 hours).
 SUSTAINED_LIMIT_BYTES = 1024 * 1024

@@ -23,9 +23,17 @@ from agentctl.idp.store import SCHEMA_VERSION, Store, default_db_path
 from tests.idp.conftest import Idp, serving
 
 # What schema 1 had and schema 2 changed: `tokens` and `grant_tokens` as rowid tables with a
-# jti index each, and an index on tokens(parent_jti).
+# jti index each, an index on tokens(parent_jti), and AUTOINCREMENT audit ids.
 _AS_SCHEMA_1 = """
 BEGIN;
+CREATE TABLE audit_old (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL, issuer TEXT NOT NULL,
+    event TEXT NOT NULL, grant_type TEXT, client_id TEXT, subject TEXT,
+    actor_chain TEXT NOT NULL, audience TEXT NOT NULL, scope TEXT, jti TEXT,
+    parent_jti TEXT, detail TEXT NOT NULL);
+INSERT INTO audit_old SELECT * FROM audit;
+DROP TABLE audit;
+ALTER TABLE audit_old RENAME TO audit;
 CREATE TABLE tokens_old (
     jti TEXT PRIMARY KEY, issuer TEXT NOT NULL, kind TEXT NOT NULL, client_id TEXT NOT NULL,
     sub TEXT NOT NULL, parent_jti TEXT, actor_jti TEXT, iat INTEGER NOT NULL,
@@ -71,17 +79,21 @@ def _shape(path: Path) -> tuple[int, bool, bool]:
             ).fetchone()[0]
             for name in ("tokens", "grant_tokens")
         ]
+        audit = conn.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'audit'"
+        ).fetchone()[0]
         clustered = {"WITHOUT ROWID" in sql.upper() for sql in tables}
-        assert len(clustered) == 1, tables  # both or neither
+        clustered.add("AUTOINCREMENT" not in audit.upper())
+        assert len(clustered) == 1, (tables, audit)  # all of schema 2's changes, or none
         return version, "tokens_parent" in names, clustered.pop()
     finally:
         conn.close()
 
 
-def _token_rows(path: Path) -> set[tuple[str, ...]]:
+def _rows(path: Path, table: str) -> set[tuple[str, ...]]:
     conn = _connect(path)
     try:
-        return {tuple(r) for r in conn.execute("SELECT * FROM tokens")}
+        return {tuple(r) for r in conn.execute(f"SELECT * FROM {table}")}  # noqa: S608
     finally:
         conn.close()
 
@@ -114,7 +126,8 @@ def test_a_schema_1_database_is_upgraded_and_keeps_working() -> None:
         assert r.status_code == 200, r.text
         exchanged = r.json()["access_token"]
         path, base_url = idp.svc.store.path, idp.base_url
-    before, tokens_before = _grant_rows(path), _token_rows(path)
+    before = _grant_rows(path)
+    tokens_before, audit_before = _rows(path, "tokens"), _rows(path, "audit")
     assert before  # the grant authorised tokens: there is something to carry over
     _as_schema_1(path)
     assert _shape(path) == (1, True, False)
@@ -122,7 +135,9 @@ def test_a_schema_1_database_is_upgraded_and_keeps_working() -> None:
     with reopened(base_url) as idp:  # the same issuer URLs: its tokens stay valid
         assert _shape(path) == (SCHEMA_VERSION, False, True)
         assert _grant_rows(path) == before
-        assert _token_rows(path) == tokens_before
+        assert _rows(path, "tokens") == tokens_before
+        assert _rows(path, "audit") == audit_before  # ids included
+        last = max(int(r[0]) for r in audit_before)
         assert idp.introspect(exchanged, creds)["active"] is True
         # The carried-over rows still do their job: withdrawing the grant revokes its tokens.
         withdrawn = idp.svc.revoke_grant("alice", creds.client_id)
@@ -133,6 +148,7 @@ def test_a_schema_1_database_is_upgraded_and_keeps_working() -> None:
         again = idp.user_tokens(creds)["access_token"]
         assert idp.exchange(creds, again, actor=idp.cc(creds)).status_code == 200
         assert len(_grant_rows(path)) > len(before)
+        assert min(e["id"] for e in idp.svc.audit(limit=1000) if e["id"] > last) == last + 1
 
 
 def test_a_database_from_a_newer_agentctl_is_refused_untouched() -> None:
