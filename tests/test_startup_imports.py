@@ -24,8 +24,20 @@ _PROBE = (
 
 # Nothing on the in-process path needs these: httpcore (and trio, which it pulls in) only for
 # a socket, msal only for Entra, keyring backends only to read a stored secret, rich's console
-# only for a terminal, httpx's own command-line client never.
+# only for a terminal, httpx's own command-line client never. The IdP's plugins (device
+# sign-in, authorization code, the demo resource and web app) load when a request needs them,
+# the --trace recorder only with --trace, the --emit renderers only with --emit, RFC 7591
+# registration only to register.
 NOT_LOADED = {
+    "agentctl.idp.device",
+    "agentctl.idp.authorize",
+    "agentctl.idp.resource",
+    "agentctl.idp.webapp",
+    "authlib.oauth2.rfc8628",
+    "flask",
+    "agentctl.oauth.trace",
+    "agentctl.core.emit",
+    "agentctl.oauth.registration",
     "httpcore",
     "trio",
     "anyio",
@@ -68,3 +80,17 @@ def test_exchange_obo_in_process_loads_no_network_stack_msal_keyring_or_rich(
     assert "httpx" in loaded  # the probe sees the command's imports
     found = {m for m in loaded for bad in NOT_LOADED if m == bad or m.startswith(bad + ".")}
     assert found == set()
+
+
+def test_exchange_closes_its_databases_before_the_process_ends(tmp_path: Path) -> None:
+    # The entry point closes every database before it takes the heap out of the collector's
+    # sight (a fast exit, issue 16): SQLite's last close checkpoints the WAL and removes it,
+    # as the collection at exit did, so the data dir is left as before.
+    home = tmp_path / "home"
+    demo, _ = _loaded(home, "demo", "--json")
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    res, _ = _loaded(home, "exchange", "--mode", "obo")
+    assert res.returncode == 0, res.stdout + res.stderr
+    data = home / "data"
+    assert (data / "idp.sqlite3").is_file()
+    assert sorted(p.name for p in data.glob("*.sqlite3-wal")) == []

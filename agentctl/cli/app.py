@@ -263,6 +263,23 @@ def main() -> None:
     except BrokenPipeError:
         _silence_stdout()
         sys.exit(0)
+    finally:
+        _leave()
+
+
+def _leave() -> None:
+    """The command is done and the process about to end. Close its databases now (what their
+    collection at exit would do), then take every object out of the cyclic collector's sight:
+    the interpreter's final collections otherwise walk everything the imports made, several
+    times (measured: `agentctl exchange`'s exit took ~35 ms that way, ~10 after; issue 16).
+    Nothing else waits for the collector: files and clients are closed by their owners,
+    stdout and stderr are flushed by the interpreter, atexit handlers still run."""
+    import gc
+
+    sqlitedb = sys.modules.get("agentctl.config.sqlitedb")
+    if sqlitedb is not None:
+        sqlitedb.close_every_db()
+    gc.freeze()
 
 
 __all__ = ["app", "main"]

@@ -40,6 +40,11 @@ def embedded_transport(ca_bundle: str | None = None) -> httpx.BaseTransport:
     return OriginRouter({DEFAULT_BASE_URL: inner}, fallback=lambda: network_transport(ca_bundle))
 
 
+def in_process(ctx: click.Context | None, *, embedded: bool) -> bool:
+    """Will `http_for(ctx, embedded=embedded)` talk to the embedded IdP in this process?"""
+    return embedded and injected(ctx, "transport") is None
+
+
 def http_for(
     ctx: click.Context | None,
     *,
@@ -51,9 +56,9 @@ def http_for(
     from agentctl.http import build_http_client
 
     transport = injected(ctx, "transport")
-    if transport is None and embedded:
+    if in_process(ctx, embedded=embedded):
         transport = embedded_transport(ca_bundle)
     return build_http_client(transport=transport, ca_bundle=ca_bundle, event_hooks=event_hooks)
 
 
-__all__ = ["embedded_transport", "http_for", "injected"]
+__all__ = ["embedded_transport", "http_for", "in_process", "injected"]

@@ -8,12 +8,14 @@ import click
 import typer
 
 from agentctl.cli.options import JsonOpt, ProfileOpt, ShowTokenOpt, TraceOpt
-from agentctl.core.emit import EMIT_HELP, FORMATS
+from agentctl.core.emit_forms import EMIT_HELP, FORMATS
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from agentctl.oauth.trace import Tracer
     from agentctl.output.result import Result
+    from agentctl.services.exchange import ExchangeOptions
 
 PASSWORD_ENV = "AGENTCTL_USER_PASSWORD"  # noqa: S105 - a variable name
 
@@ -147,17 +149,12 @@ def exchange_command(
     6 the IdP refused (its error and error_description are shown); 7 network; 8 the IdP does
     not offer what the mode needs.
     """
-    from datetime import UTC, datetime
-
-    from agentctl.cli.context import http_for
+    from agentctl.cli.context import in_process
     from agentctl.config.resolve import flag_from_context, resolve_settings
-    from agentctl.oauth.trace import Tracer
-    from agentctl.output.render import emit as render
     from agentctl.services.exchange import (
         ExchangeOptions,
-        Hooks,
         demo_password,
-        run_exchange,
+        prefetch_sign_in,
         validate,
         with_profile_defaults,
     )
@@ -194,26 +191,30 @@ def exchange_command(
     )
     settings = resolve_settings(profile_flag=flag_from_context(ctx, "profile", profile))
     options = with_profile_defaults(options, settings)
-    sink = None
-    if trace and not json_out:
-        from agentctl.output.exchange import trace_printer
 
-        sink = trace_printer()
-    tracer = Tracer(sink)
-    for value in (options.subject_token, options.actor_token, options.as_client_secret):
-        tracer.add_secret(value)
+    def stored(name: str) -> str | None:
+        return demo_password(settings, name)
+
+    if in_process(ctx, embedded=settings.profile.embedded):
+        # The sign-in's password check (a deliberately slow KDF) starts now, beside the
+        # imports below; the IdP's check joins it (agentctl.idp.secrets).
+        prefetch_sign_in(options, settings, _quiet_password(options.user, password_stdin, stored))
+
+    from datetime import UTC, datetime
+
+    from agentctl.cli.context import http_for
+    from agentctl.output.render import emit as render
+    from agentctl.services.exchange import Hooks, run_exchange
+
+    tracer = _tracer(options, json_out=json_out) if trace else None
     http = http_for(
         ctx,
         embedded=settings.profile.embedded,
         ca_bundle=settings.ca_bundle.value,
-        event_hooks=tracer.hooks(),
+        event_hooks=tracer.hooks() if tracer is not None else None,
     )
     hooks = Hooks(
-        password=_password_source(
-            options.user,
-            password_stdin,
-            stored=lambda name: demo_password(settings, name),
-        ),
+        password=_password_source(options.user, password_stdin, stored=stored),
         prompt=_device_prompt(open_browser),
     )
     with http:
@@ -241,6 +242,22 @@ def exchange_command(
         render(result, json_out=json_out, human=_rich_report, plain=_plain_report)
     if result.exit_code:
         raise typer.Exit(int(result.exit_code))
+
+
+def _tracer(options: ExchangeOptions, *, json_out: bool) -> Tracer:
+    """--trace: every request and response, recorded (and printed as it happens, unless
+    --json) with the run's secrets scrubbed. Without --trace nothing is recorded."""
+    from agentctl.oauth.trace import Tracer
+
+    sink = None
+    if not json_out:
+        from agentctl.output.exchange import trace_printer
+
+        sink = trace_printer()
+    tracer = Tracer(sink)
+    for value in (options.subject_token, options.actor_token, options.as_client_secret):
+        tracer.add_secret(value)
+    return tracer
 
 
 def _rich_report(console: Any, result: Result) -> None:
@@ -327,6 +344,18 @@ def _password_source(
         return value
 
     return read
+
+
+def _quiet_password(
+    user: str | None, password_stdin: bool, stored: Callable[[str], str | None]
+) -> str | None:
+    """The password `_password_source` will read, when it reads it without asking anyone or
+    consuming stdin ($AGENTCTL_USER_PASSWORD, then the demo's stored one); else None."""
+    import os
+
+    if user is None or password_stdin:
+        return None
+    return os.environ.get(PASSWORD_ENV) or stored(user) or None
 
 
 def _stdin_is_tty() -> bool:

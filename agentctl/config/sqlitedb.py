@@ -529,6 +529,15 @@ def _is_damage(text: str) -> bool:
     )
 
 
+def close_every_db() -> None:
+    """Close this process's connections to every database it opened (a command ending: the
+    last connection's close checkpoints the WAL, as it would when collected at exit)."""
+    with _registry_lock:
+        dbs = list(_registry.values())
+    for db in dbs:
+        db.close_all()
+
+
 def retry_locked(
     action: Callable[[], Any], attempts: int = 50, timeout: float = BUSY_TIMEOUT_MS / 1000
 ) -> Any:
@@ -549,4 +558,4 @@ def retry_locked(
     return None
 
 
-__all__ = ["BUSY_TIMEOUT_MS", "WAL_LIMIT_BYTES", "SqliteDb", "retry_locked"]
+__all__ = ["BUSY_TIMEOUT_MS", "WAL_LIMIT_BYTES", "SqliteDb", "close_every_db", "retry_locked"]

@@ -38,16 +38,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
-FORMATS: Final = (
-    "header",
-    "env",
-    "curl",
-    "playwright-python",
-    "playwright-node",
-    "storage-state",
-    "storage-script",
-    "cookie",
-)
+from agentctl.core.emit_forms import EMIT_HELP, EXAMPLES, FORMATS
+
 BROWSER_FORMS: Final = (
     "playwright-python",
     "playwright-node",
@@ -78,25 +70,6 @@ _OPTIONS: Final[dict[str, frozenset[str]]] = {
     "storage-script": frozenset({"origin", "key", "shape", "field", "client_id", "area"}),
     "cookie": frozenset({"origin", "name"}),
 }
-# One example per form, for `--emit` help, the README and docs/browser.md.
-EXAMPLES: Final = {
-    "header": "--emit header",
-    "env": "--emit env",
-    "curl": "--emit curl",
-    "playwright-python": "--emit playwright-python --out agent_auth.py",
-    "playwright-node": "--emit playwright-node --out agent-auth.cjs",
-    "storage-state": "--emit storage-state:key=token --out state.json",
-    "storage-script": "--emit storage-script:shape=msal --out msal.js",
-    "cookie": "--emit cookie:name=session --out cookie.json",
-}
-EMIT_HELP: Final = (
-    "Write the token for an HTTP client or browser: FORM[:option=value,...]. The RAW token, "
-    "only when every check holds; browser forms confine it to the app's origin (the target "
-    "URL's, or origin=URL). header, env, curl; playwright-python, playwright-node (context "
-    "options + authorize(context)); storage-state (localStorage: key=, shape=raw|json|msal, "
-    "field=, client_id=); storage-script (init script, also area=session); cookie (name=). "
-    "One example each: " + "; ".join(EXAMPLES.values()) + ". More: docs/browser.md."
-)
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _COOKIE_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,128}$")  # RFC 6265 §4.1.1 token

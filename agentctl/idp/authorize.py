@@ -39,6 +39,8 @@ from agentctl.idp import records
 from agentctl.idp.models import Client, User
 from agentctl.idp.policy import check_targets, narrow_scope, require_scope, safe
 from agentctl.idp.secrets import hash_secret
+from agentctl.idp.server import AUTHORIZE_PATH as PATH
+from agentctl.idp.server import GRANT_AUTHORIZATION_CODE, authorize_metadata
 from agentctl.idp.store import Store
 from agentctl.idp.userauth import (
     SignInError,
@@ -54,10 +56,8 @@ if TYPE_CHECKING:
     from agentctl.idp.context import IdpContext
     from agentctl.idp.server import IssuerServer
 
-PATH = "authorize"
 CODE_TTL = 60
 COOKIE = "agentctl_authorize"
-GRANT_AUTHORIZATION_CODE = "authorization_code"
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS authorization_codes (
@@ -421,15 +421,8 @@ class AuthorizePlugin:
         server.register_grant(AuthorizationCode, [S256Only(required=True)])
 
     def metadata(self, server: IssuerServer) -> dict[str, Any]:
-        return {
-            "authorization_endpoint": f"{server.url}/{PATH}",
-            "response_types_supported": ["code"],
-            "response_modes_supported": ["query"],
-            "grant_types_supported": [GRANT_AUTHORIZATION_CODE],
-            "code_challenge_methods_supported": ["S256"],
-            "authorization_response_iss_parameter_supported": True,
-            "token_endpoint_auth_methods_supported": ["none"],
-        }
+        # Declared with the plugin's spec: the document lists it before it is loaded.
+        return authorize_metadata(server)
 
 
 def plugin() -> AuthorizePlugin:

@@ -46,6 +46,8 @@ from agentctl.idp import records
 from agentctl.idp.models import Client, User
 from agentctl.idp.policy import check_targets, narrow_scope, requested_targets
 from agentctl.idp.secrets import hash_secret
+from agentctl.idp.server import DEVICE_ENDPOINT_PATH as ENDPOINT_PATH
+from agentctl.idp.server import device_metadata
 from agentctl.idp.store import Store
 from agentctl.idp.userauth import (
     SignInError,
@@ -61,7 +63,6 @@ if TYPE_CHECKING:
     from agentctl.idp.context import IdpContext
     from agentctl.idp.server import IssuerServer
 
-ENDPOINT_PATH = "device_authorization"
 PAGE_PATH = "device"
 EXPIRES_IN = 600
 INTERVAL = 5
@@ -558,10 +559,8 @@ class DevicePlugin:
         server.register_endpoint(DeviceAuthorization)
 
     def metadata(self, server: IssuerServer) -> dict[str, Any]:
-        return {
-            "device_authorization_endpoint": f"{server.url}/{ENDPOINT_PATH}",
-            "grant_types_supported": [c.GRANT_DEVICE_CODE],
-        }
+        # Declared with the plugin's spec: the document lists it before it is loaded.
+        return device_metadata(server)
 
 
 def plugin() -> DevicePlugin:

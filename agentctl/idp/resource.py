@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from agentctl.idp import constants as c
 from agentctl.idp import records
 from agentctl.idp.policy import safe
+from agentctl.idp.server import RESOURCE_PATH, resource_metadata
 from agentctl.idp.tokens import TokenRejected, VerifiedToken, actor_chain, as_list, verify
 
 if TYPE_CHECKING:
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
     from agentctl.idp.context import IdpContext
     from agentctl.idp.server import IssuerServer
 
-RESOURCE_PATH = "resource"
 METADATA_PREFIX = "/.well-known/oauth-protected-resource"
 EVENT_CALL = "resource:call"
 EVENT_REFUSED = "resource:refused"
@@ -243,8 +243,8 @@ class ResourcePlugin:
         return None
 
     def metadata(self, server: IssuerServer) -> dict[str, Any]:
-        # RFC 9728 §4: the authorization server names the resources it issues tokens for.
-        return {"protected_resources": [resource_url(server.ctx, server.name)]}
+        # Declared with the plugin's spec: the document lists it before it is loaded.
+        return resource_metadata(server)
 
 
 def plugin() -> ResourcePlugin:

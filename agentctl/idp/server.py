@@ -7,8 +7,17 @@ client-configuration endpoints. Its issuer settings are read from the database p
 so `agentctl idp` changes apply to a running server.
 
 Plugins (`IdpPlugin`) add routes, grants and metadata without touching this package's core:
-`default_plugins()` loads `agentctl.idp.device` (RFC 8628 sign-in) and `agentctl.idp.resource`
-(RFC 9728 demo resource) when those modules exist, each exposing `plugin() -> IdpPlugin`.
+`default_plugins()` offers `agentctl.idp.device` (RFC 8628 sign-in), `agentctl.idp.authorize`
+(authorization code + PKCE), `agentctl.idp.resource` (RFC 9728 demo resource) and
+`agentctl.idp.webapp` when those modules exist, each exposing `plugin() -> IdpPlugin`.
+
+They are imported on demand (`OnDemandPlugin`): a token request with a grant type a plugin
+declares, an Authlib endpoint it declares, an authorization request, or the HTML pages (the
+Flask app calls `init_app`) load it; a command that only asks for tokens never does. What each
+adds to the metadata document is declared in `PLUGINS` beside it (the plugins' own `metadata`
+answers with the same function), so the document is the same whether or not it was loaded.
+Plugin tables are created by the plugin (`Store.ensure_tables`) when it is loaded; nothing
+outside a plugin reads them.
 """
 
 from __future__ import annotations
@@ -18,8 +27,9 @@ import importlib.util
 import os
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from authlib.oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import (
@@ -31,7 +41,7 @@ from authlib.oauth2.rfc6749 import (
 )
 
 from agentctl.idp import records, web
-from agentctl.idp.constants import GRANT_JWT_BEARER
+from agentctl.idp.constants import GRANT_DEVICE_CODE, GRANT_JWT_BEARER
 from agentctl.idp.context import IdpContext
 from agentctl.idp.exchange import TokenExchange
 from agentctl.idp.grants import ClientCredentials
@@ -39,13 +49,6 @@ from agentctl.idp.models import Client, IssuerConfig
 
 if TYPE_CHECKING:
     from flask import Flask
-
-PLUGIN_MODULES = (
-    "agentctl.idp.device",
-    "agentctl.idp.authorize",
-    "agentctl.idp.resource",
-    "agentctl.idp.webapp",
-)
 
 
 class IdpPlugin(Protocol):
@@ -59,11 +62,112 @@ class IdpPlugin(Protocol):
         """Members to add to the issuer's metadata document."""
 
 
-def default_plugins() -> list[IdpPlugin]:
+# -- the bundled plugins' metadata members (their `metadata` methods return these) ------------
+
+DEVICE_ENDPOINT_PATH = "device_authorization"  # RFC 8628 §3.1, under the issuer URL
+DEVICE_ENDPOINT_NAME = "device_authorization"  # Authlib's name for that endpoint
+AUTHORIZE_PATH = "authorize"
+GRANT_AUTHORIZATION_CODE = "authorization_code"
+RESOURCE_PATH = "resource"  # the demo protected resource, under the issuer URL
+
+
+def device_metadata(server: IssuerServer) -> dict[str, Any]:
+    return {
+        "device_authorization_endpoint": f"{server.url}/{DEVICE_ENDPOINT_PATH}",
+        "grant_types_supported": [GRANT_DEVICE_CODE],
+    }
+
+
+def authorize_metadata(server: IssuerServer) -> dict[str, Any]:
+    return {
+        "authorization_endpoint": f"{server.url}/{AUTHORIZE_PATH}",
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": [GRANT_AUTHORIZATION_CODE],
+        "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": True,
+        "token_endpoint_auth_methods_supported": ["none"],
+    }
+
+
+def resource_metadata(server: IssuerServer) -> dict[str, Any]:
+    # RFC 9728 §4: the authorization server names the resources it issues tokens for.
+    return {"protected_resources": [f"{server.url}/{RESOURCE_PATH}"]}
+
+
+def no_metadata(server: IssuerServer) -> dict[str, Any]:
+    return {}
+
+
+class PluginSpec(NamedTuple):
+    """A plugin module and what makes a request need it."""
+
+    module: str
+    grant_types: tuple[str, ...] = ()  # token-endpoint grants it registers
+    endpoints: tuple[str, ...] = ()  # Authlib endpoints it registers, by name
+    authorization: bool = False  # it registers authorization-endpoint (response_type) grants
+    metadata: Callable[[IssuerServer], dict[str, Any]] = no_metadata
+
+
+PLUGINS = (
+    PluginSpec(
+        "agentctl.idp.device",
+        grant_types=(GRANT_DEVICE_CODE,),
+        endpoints=(DEVICE_ENDPOINT_NAME,),
+        metadata=device_metadata,
+    ),
+    PluginSpec(
+        "agentctl.idp.authorize",
+        grant_types=(GRANT_AUTHORIZATION_CODE,),
+        authorization=True,
+        metadata=authorize_metadata,
+    ),
+    PluginSpec("agentctl.idp.resource", metadata=resource_metadata),
+    PluginSpec("agentctl.idp.webapp"),
+)
+PLUGIN_MODULES = tuple(spec.module for spec in PLUGINS)
+
+_PLUGINS_LOCK = threading.RLock()
+
+
+class OnDemandPlugin:
+    """A plugin of `PLUGINS`, imported when first needed (see the module docstring). Its
+    metadata comes from its spec, so advertising it never imports it."""
+
+    def __init__(self, spec: PluginSpec) -> None:
+        self.spec = spec
+        self._plugin: IdpPlugin | None = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._plugin is not None
+
+    def load(self) -> IdpPlugin:
+        if self._plugin is None:
+            with _PLUGINS_LOCK:  # worker threads share the plugins: import once
+                if self._plugin is None:
+                    self._plugin = importlib.import_module(self.spec.module).plugin()
+        return self._plugin
+
+    def init_app(self, app: Flask, ctx: IdpContext) -> None:
+        self.load().init_app(app, ctx)
+
+    def init_issuer(self, server: IssuerServer) -> None:
+        return None  # done by the server when a request needs it (IssuerServer.need_plugins)
+
+    def metadata(self, server: IssuerServer) -> dict[str, Any]:
+        return self.spec.metadata(server)
+
+
+def default_plugins(*, load: bool = False) -> list[IdpPlugin]:
+    """The bundled plugins whose modules exist, imported on demand (`load`: now)."""
     plugins: list[IdpPlugin] = []
-    for name in PLUGIN_MODULES:
-        if importlib.util.find_spec(name) is not None:
-            plugins.append(importlib.import_module(name).plugin())
+    for spec in PLUGINS:
+        if importlib.util.find_spec(spec.module) is not None:
+            plugin = OnDemandPlugin(spec)
+            if load:
+                plugin.load()
+            plugins.append(plugin)
     return plugins
 
 
@@ -86,8 +190,32 @@ class IssuerServer(AuthorizationServer):  # type: ignore[misc]
         self.register_grant(TokenExchange)
         self._jwt_bearer_loaded = False
         self._endpoints_loaded = False
+        # An on-demand plugin runs `init_issuer` on this server when a request first needs
+        # it (`need_plugins`); one already imported (the pages app, `default_plugins(load=
+        # True)`) runs it now. What a token or endpoint request needs is one set lookup.
+        self._on_demand = [p for p in plugins if isinstance(p, OnDemandPlugin)]
+        self._plugins_ready: set[str] = set()
+        self._plugin_grants = {g for p in self._on_demand for g in p.spec.grant_types}
+        self._plugin_endpoints = {e for p in self._on_demand for e in p.spec.endpoints}
         for plugin in plugins:
             plugin.init_issuer(self)
+        self.need_plugins(lambda spec: True, loaded_only=True)
+
+    def need_plugins(
+        self, wanted: Callable[[PluginSpec], bool], *, loaded_only: bool = False
+    ) -> None:
+        """Run `init_issuer` on this server for each on-demand plugin `wanted` (importing
+        it if need be; with `loaded_only`, only those imported already) that has not run."""
+        for plugin in self._on_demand:
+            spec = plugin.spec
+            if spec.module in self._plugins_ready or not wanted(spec):
+                continue
+            if loaded_only and not plugin.loaded:
+                continue
+            with _PLUGINS_LOCK:
+                if spec.module not in self._plugins_ready:
+                    plugin.load().init_issuer(self)
+                    self._plugins_ready.add(spec.module)
 
     def _load_endpoints(self) -> None:
         """Introspection, revocation and registration are registered on first use: a command
@@ -108,7 +236,10 @@ class IssuerServer(AuthorizationServer):  # type: ignore[misc]
                 self._endpoints_loaded = True
 
     def get_token_grant(self, request: Any) -> Any:
-        if not self._jwt_bearer_loaded and request.payload.grant_type == GRANT_JWT_BEARER:
+        grant_type = request.payload.grant_type
+        if grant_type in self._plugin_grants:
+            self.need_plugins(lambda spec: grant_type in spec.grant_types)
+        if not self._jwt_bearer_loaded and grant_type == GRANT_JWT_BEARER:
             from agentctl.idp.jwt_grants import IdJagRedemption
 
             with _ENDPOINTS_LOCK:
@@ -117,12 +248,20 @@ class IssuerServer(AuthorizationServer):  # type: ignore[misc]
                     self._jwt_bearer_loaded = True
         return super().get_token_grant(request)
 
+    def get_authorization_grant(self, request: Any) -> Any:
+        self.need_plugins(lambda spec: spec.authorization)
+        return super().get_authorization_grant(request)
+
     def create_endpoint_response(self, name: str, request: Any = None) -> Any:
         self._load_endpoints()
+        if name in self._plugin_endpoints:
+            self.need_plugins(lambda spec: name in spec.endpoints)
         return super().create_endpoint_response(name, request)
 
     def validate_endpoint_request(self, name: str, request: Any = None) -> Any:
         self._load_endpoints()
+        if name in self._plugin_endpoints:
+            self.need_plugins(lambda spec: name in spec.endpoints)
         return super().validate_endpoint_request(name, request)
 
     # -- Authlib's framework seam, on agentctl.idp.web (no Flask) --------------------------------
@@ -250,4 +389,13 @@ class _JsonRequest(JsonRequest):  # type: ignore[misc]
         self.payload = _JsonPayload(request)
 
 
-__all__ = ["PLUGIN_MODULES", "IdpPlugin", "IssuerServer", "UnknownIssuer", "default_plugins"]
+__all__ = [
+    "PLUGINS",
+    "PLUGIN_MODULES",
+    "IdpPlugin",
+    "IssuerServer",
+    "OnDemandPlugin",
+    "PluginSpec",
+    "UnknownIssuer",
+    "default_plugins",
+]

@@ -166,7 +166,14 @@ class LocalProvider(OidcProvider):
         """The admin sign-in credential from the IdP's data dir (in-process: created if
         missing; a served IdP on this machine: the file `idp serve --admin-signin` made)."""
         if self.in_process:
-            return self.service.admin_token()
+            if self._service is not None:
+                return self._service.admin_token()
+            # The in-process IdP this command talks to was opened (and bootstrapped) by its
+            # transport; the credential needs only the store, not a second bootstrap.
+            from agentctl.idp import admin
+            from agentctl.idp.store import Store
+
+            return admin.ensure_token(Store.open())
         from agentctl.idp import admin
         from agentctl.idp.store import default_db_path
 

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from agentctl.errors import OAuthError, ProviderError, UnsupportedError
 from agentctl.oauth import client as oc
 from agentctl.oauth import device as dev
-from agentctl.oauth import registration as reg
 from agentctl.oauth.client_auth import (
     AssertionAudience,
     ClientAuth,
@@ -259,6 +258,8 @@ class OidcProvider:
                 f"(token_endpoint_auth_methods_supported: {', '.join(map(str, methods))})",
                 hint="choose another credential type",
             )
+        from agentctl.oauth import registration as reg  # RFC 7591: only when registering
+
         key = None
         if spec.method == "private_key_jwt":
             from agentctl.oauth.keys import generate_key_pair
@@ -313,6 +314,8 @@ class OidcProvider:
         )
 
     def read_agent(self, registration: Registration) -> Registration:
+        from agentctl.oauth import registration as reg
+
         uri, token = self._management(registration)
         current = reg.read_client(self._http, uri, token)
         return Registration(
@@ -331,6 +334,8 @@ class OidcProvider:
 
     def delete_agent(self, registration: Registration) -> None:
         """RFC 7592 §2.3, with the registration access token issued at creation."""
+        from agentctl.oauth import registration as reg
+
         uri, token = self._management(registration)
         reg.delete_client(self._http, uri, token)
 

@@ -18,14 +18,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agentctl.core import emit as emit_fmt
 from agentctl.core.transport_rules import has_credentials, without_credentials
 from agentctl.errors import InputError, UsageError
 from agentctl.exit_codes import ExitCode
-from agentctl.output.result import Result
-from agentctl.services.exchange_model import Run, TokenInfo
-from agentctl.services.exchange_modes import Agent, Runner, Targets
-from agentctl.services.resource_client import resource_client_resolver
 
 if TYPE_CHECKING:
     import httpx
@@ -33,7 +28,10 @@ if TYPE_CHECKING:
     from agentctl.config.resolve import Settings
     from agentctl.oauth.device import DeviceAuthorization
     from agentctl.oauth.trace import Tracer
+    from agentctl.output.result import Result
     from agentctl.providers.base import IdentityProvider
+    from agentctl.services.exchange_model import Run, TokenInfo
+    from agentctl.services.exchange_modes import Agent, Targets
 
 COMMAND = ("exchange",)
 MODE_CHOICES = ("agent", "user", "obo", "all")
@@ -69,6 +67,8 @@ class ExchangeOptions:
 
     @property
     def targets(self) -> Targets:
+        from agentctl.services.exchange_modes import Targets
+
         return Targets(resource=self.resource, audience=self.audience, scope=self.scope)
 
 
@@ -121,6 +121,8 @@ def validate(opts: ExchangeOptions) -> ExchangeOptions:
     if mode not in MODE_CHOICES and mode != AGENT_USER_MODE:
         raise UsageError(f"unknown mode {mode!r}", hint="use agent, user, obo or all")
     if opts.emit is not None:
+        from agentctl.core import emit as emit_fmt
+
         try:
             emit_fmt.parse_spec(opts.emit)  # FORM[:option=value,...]
         except ValueError as exc:
@@ -207,6 +209,22 @@ def remember_demo_defaults(settings: Settings, *, agent: str, user: str) -> dict
     return {"profile": name, "agent": now.agent, "user": now.user}
 
 
+def prefetch_sign_in(opts: ExchangeOptions, settings: Settings, password: str | None) -> bool:
+    """When this run will sign `opts.user` in through the in-process embedded IdP with
+    `password`, start that password's KDF now (`agentctl.idp.inprocess.prefetch_sign_in`),
+    so that it runs while the IdP is loaded. The sign-in itself still checks the password;
+    this only lets it find the work done. True when a computation was started."""
+    if password is None or opts.user is None or opts.subject_token:
+        return False
+    if opts.mode not in ("user", "obo", "all"):
+        return False
+    if settings.kind.value != "local" or settings.issuer.value:
+        return False  # another IdP, or a served embedded IdP: its own process checks
+    from agentctl.idp.inprocess import prefetch_sign_in as start
+
+    return start(opts.user, password)
+
+
 def make_provider(settings: Settings, http: httpx.Client) -> IdentityProvider:
     from agentctl.providers import get_provider, provider_settings
 
@@ -216,9 +234,15 @@ def make_provider(settings: Settings, http: httpx.Client) -> IdentityProvider:
 def resolve_agent(settings: Settings, name: str | None) -> Agent | None:
     """`--agent NAME` (or the profile's default agent) from the agents registry; else the
     profile's own client, if any."""
+    from agentctl.services.exchange_modes import Agent
+
     if name:
+        from agentctl.config.statedb import open_db
         from agentctl.services.agents import find_record, load_agent
 
+        # The lookups below each ask for the state database; holding the process's handle
+        # meanwhile keeps them from opening (and setting up) a new one each time.
+        held = open_db()
         if name == settings.profile.agent and find_record(settings, name, shared=True) is None:
             raise UsageError(
                 f"the profile's default agent {name!r} is not registered any more",
@@ -228,6 +252,7 @@ def resolve_agent(settings: Settings, name: str | None) -> Agent | None:
         # shared: an agent registered on the same embedded IdP through another profile (the
         # demo's, in-process) is the same client at that IdP, so it is usable from here too.
         record, credential = load_agent(settings, name, shared=True)
+        del held
         return Agent(record.name, credential)
     if settings.client_id.value:
         from agentctl.providers import credential_for
@@ -288,6 +313,9 @@ def _run_generic(
         "agent": {"name": agent.name, "client_id": agent.client_id} if agent else None,
         "user": opts.user if opts.mode != "agent" else None,
     }
+    from agentctl.services.exchange_modes import Runner
+    from agentctl.services.resource_client import resource_client_resolver
+
     password = hooks.password
     if password is not None and tracer is not None:
         password = _remembered(password, tracer)
@@ -338,6 +366,8 @@ def assemble(
 ) -> Result:
     """The Result: data for every run, the exit code of the first error, else 5 for a wrong
     shape, else 0; the token emitted when asked and every check held."""
+    from agentctl.output.result import Result
+
     ok = bool(runs) and all(r.ok for r in runs)
     data: dict[str, Any] = {
         **header,
@@ -380,6 +410,8 @@ def assemble(
 
 
 def _emit(opts: ExchangeOptions, run: Run | None, ok: bool, result: Result) -> dict[str, Any]:
+    from agentctl.core import emit as emit_fmt
+
     fmt = str(opts.emit)
     token = emitted_token(run, opts.emit_token, result) if run is not None else None
     if not ok or token is None:
@@ -445,6 +477,7 @@ __all__ = [
     "assemble",
     "demo_password",
     "make_provider",
+    "prefetch_sign_in",
     "remember_demo_defaults",
     "resolve_agent",
     "run_exchange",
