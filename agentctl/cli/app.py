@@ -252,6 +252,9 @@ def _root(
 
 def main() -> None:
     """Console-script entry point."""
+    from agentctl import gcpolicy
+
+    gcpolicy.short_lived()  # a command's imports are no reason to collect (agentctl.gcpolicy)
     if sys.argv[1:2] == ["__complete"]:
         # the completion scripts' name lister: no command tree, no error mapping, no output
         # on failure (agentctl.cli.complete_names)

@@ -222,7 +222,10 @@ def serve(
     admin_signin: bool = False,
 ) -> None:
     """Bootstrap the database, then run granian in the foreground until SIGTERM/SIGINT."""
+    from agentctl import gcpolicy
     from agentctl.idp.service import IdpService
+
+    gcpolicy.long_running()  # a server's collector as Python sets it; forked workers inherit it
 
     settings = WorkerSettings(
         base_url=base_url or base_url_for(host, port, tls=bool(certfile)),

@@ -32,6 +32,9 @@ def follow(
     (`full`: the poll filled its page, so older new lines may have been passed over). Runs until
     interrupted (KeyboardInterrupt, which ends it quietly) or for `polls` polls. Returns the
     id of the last line shown."""
+    from agentctl import gcpolicy
+
+    gcpolicy.long_running()  # it runs until interrupted: the collector as Python sets it
     entries = fetch(backlog)
     last = int(entries[-1]["id"]) if entries else 0
     show(entries, False)
