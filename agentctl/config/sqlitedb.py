@@ -32,6 +32,7 @@ Rules that keep several processes safe on one file:
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import os
@@ -104,6 +105,11 @@ class SqliteDb:
         self._local = threading.local()
         self._conns_lock = threading.Lock()
         self._conns: list[tuple[int, sqlite3.Connection]] = []
+        # A dropped handle closes what it opened. A sqlite3.Connection sits in a reference
+        # cycle with its own statement cache, so only the cyclic collector would free it, and a
+        # command that rarely collects (agentctl.gcpolicy) would end with it open: its WAL left
+        # behind, and a checkpoint missed.
+        weakref.finalize(self, _close_mine, self._conns, self._conns_lock).atexit = False
         self._wlock: _WriteLock | None = None
         self._create_private_file()
         with self._mapped():
@@ -359,7 +365,7 @@ class SqliteDb:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is not None and getattr(self._local, "pid", None) == os.getpid():
             with self._conns_lock:
-                self._conns = [(p, c) for p, c in self._conns if c is not conn]
+                self._conns[:] = [(p, c) for p, c in self._conns if c is not conn]
             conn.close()
         self._local.conn = None
 
@@ -368,10 +374,22 @@ class SqliteDb:
         pid = os.getpid()
         with self._conns_lock:
             mine = [c for p, c in self._conns if p == pid]
-            self._conns = [(p, c) for p, c in self._conns if p != pid]
+            self._conns[:] = [(p, c) for p, c in self._conns if p != pid]
         for conn in mine:
             conn.close()
         self._local.conn = None
+
+
+def _close_mine(conns: list[tuple[int, sqlite3.Connection]], lock: threading.Lock) -> None:
+    """Close the connections this process made (never those inherited across a fork)."""
+    pid = os.getpid()
+    with lock:
+        mine = [c for p, c in conns if p == pid]
+        _inherited.extend(c for p, c in conns if p != pid)  # kept open, as everywhere else
+        conns.clear()
+    for conn in mine:
+        with contextlib.suppress(sqlite3.Error):
+            conn.close()
 
 
 class _Wait:
