@@ -316,7 +316,6 @@ def _password_source(
         return None
 
     def read() -> str:
-        import os
         import sys
 
         from agentctl.errors import UsageError
@@ -327,7 +326,7 @@ def _password_source(
 
             value = files.read_line(sys.stdin, what="the password on stdin")
         else:
-            value = os.environ.get(PASSWORD_ENV) or (stored(user) if stored else None) or ""
+            value = _unasked_password(user, stored) or ""
             if not value and _stdin_is_tty():
                 value = typer.prompt(f"password for {user}", hide_input=True, err=True)
             elif not value:
@@ -350,12 +349,17 @@ def _quiet_password(
     user: str | None, password_stdin: bool, stored: Callable[[str], str | None]
 ) -> str | None:
     """The password `_password_source` will read, when it reads it without asking anyone or
-    consuming stdin ($AGENTCTL_USER_PASSWORD, then the demo's stored one); else None."""
-    import os
-
+    consuming stdin; else None."""
     if user is None or password_stdin:
         return None
-    return os.environ.get(PASSWORD_ENV) or stored(user) or None
+    return _unasked_password(user, stored)
+
+
+def _unasked_password(user: str, stored: Callable[[str], str | None] | None) -> str | None:
+    """$AGENTCTL_USER_PASSWORD, then the password `agentctl demo` kept for its user."""
+    import os
+
+    return os.environ.get(PASSWORD_ENV) or (stored(user) if stored else None) or None
 
 
 def _stdin_is_tty() -> bool:

@@ -125,7 +125,6 @@ PLUGINS = (
     PluginSpec("agentctl.idp.resource", metadata=resource_metadata),
     PluginSpec("agentctl.idp.webapp"),
 )
-PLUGIN_MODULES = tuple(spec.module for spec in PLUGINS)
 
 _PLUGINS_LOCK = threading.RLock()
 
@@ -391,7 +390,6 @@ class _JsonRequest(JsonRequest):  # type: ignore[misc]
 
 __all__ = [
     "PLUGINS",
-    "PLUGIN_MODULES",
     "IdpPlugin",
     "IssuerServer",
     "OnDemandPlugin",
