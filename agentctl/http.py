@@ -18,63 +18,25 @@ import time
 import urllib.request
 import zlib
 from collections.abc import Callable, Iterator
-from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from agentctl import __version__
 from agentctl.errors import NetworkError
 from agentctl.files import describe_size
+from agentctl.http_base import (
+    ACTIVE_DEADLINE,
+    DEFAULT_TIMEOUT,
+    FETCH_DEADLINE,
+    LIMITS_KEY,
+    MAX_RESPONSE_BYTES,
+    USER_AGENT,
+    FetchLimits,
+    host_of,
+)
 
 if TYPE_CHECKING:
     import ssl
-
-DEFAULT_TIMEOUT = 10.0
-# Seconds one fetch may take in all: a slow IdP answers within a few seconds; anything still
-# trickling after this is stalled or hostile, and the user is better told so than kept waiting.
-FETCH_DEADLINE = 30.0
-# No document agentctl fetches (metadata, a key set, a token response, a Graph page) comes near
-# this; a larger body is a wrong URL or an attack, and buffering it would only cost memory.
-MAX_RESPONSE_BYTES = 4 * 1024 * 1024
-LIMITS_KEY = "agentctl.limits"  # the request extension that carries a fetch's FetchLimits
-
-# The deadline of the fetch in progress (time.monotonic()), read by the network backend on every
-# socket operation. Set by the request hook, so it always belongs to the request being sent.
-_ACTIVE_DEADLINE: ContextVar[float | None] = ContextVar("agentctl_http_deadline", default=None)
-
-
-@dataclass
-class FetchLimits:
-    """The caps of one fetch; `deadline` is fixed when its first attempt starts, so retries
-    share one budget."""
-
-    what: str = "response"
-    max_bytes: int = MAX_RESPONSE_BYTES
-    seconds: float | None = None  # None: the client's default
-    deadline: float | None = None
-
-    def expired(self) -> bool:
-        return self.deadline is not None and time.monotonic() >= self.deadline
-
-    def too_large(self, url: Any) -> NetworkError:
-        return NetworkError(
-            f"the {self.what} at {url} exceeds {describe_size(self.max_bytes)}",
-            hint="check the URL points at the right document; agentctl refuses larger ones",
-        )
-
-    def too_slow(self, url: Any) -> NetworkError:
-        return NetworkError(
-            f"{_host(url)} did not finish answering within {self.seconds:g} s",
-            hint="the server is stalled or too slow; check it, or retry later",
-        )
-
-
-def _host(url: Any) -> str:
-    from urllib.parse import urlsplit
-
-    return urlsplit(str(url)).netloc or str(url)
 
 
 def build_http_client(
@@ -104,7 +66,7 @@ def build_http_client(
         timeout=httpx.Timeout(timeout),
         # Compressed bodies are decoded by agentctl with a cap (see _guard); asking for none
         # keeps that path for servers that ignore the request.
-        headers={"User-Agent": f"agentctl/{__version__}", "Accept-Encoding": "identity"},
+        headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"},
         base_url=base_url,
         follow_redirects=False,
         event_hooks={
@@ -200,7 +162,7 @@ def _arm(default_seconds: float) -> Callable[[httpx.Request], None]:
             limits.seconds = default_seconds
         if limits.deadline is None:
             limits.deadline = time.monotonic() + limits.seconds
-        _ACTIVE_DEADLINE.set(limits.deadline)
+        ACTIVE_DEADLINE.set(limits.deadline)
 
     return arm
 
@@ -225,7 +187,7 @@ def _guard(response: httpx.Response) -> None:
         return
     if encoding not in ("", "identity", "gzip", "x-gzip", "deflate"):
         raise NetworkError(
-            f"{_host(url)} answered with Content-Encoding {encoding!r}, which agentctl did "
+            f"{host_of(url)} answered with Content-Encoding {encoding!r}, which agentctl did "
             "not ask for and does not decode",
             hint="the server or a proxy ignores `Accept-Encoding: identity`",
         )
@@ -258,7 +220,7 @@ class _CappedStream(httpx.SyncByteStream):
                     chunk = self._decoder.decompress(raw, cap + 1 - seen)
                 except zlib.error:
                     raise NetworkError(
-                        f"the {self._limits.what} from {_host(self._url)} is not valid "
+                        f"the {self._limits.what} from {host_of(self._url)} is not valid "
                         "compressed data",
                         hint="the server or a proxy garbles its Content-Encoding",
                     ) from None
@@ -276,6 +238,7 @@ class _CappedStream(httpx.SyncByteStream):
 __all__ = [
     "DEFAULT_TIMEOUT",
     "FETCH_DEADLINE",
+    "LIMITS_KEY",
     "MAX_RESPONSE_BYTES",
     "FetchLimits",
     "OriginRouter",

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 import httpcore
 import httpx
 
-from agentctl.http import _ACTIVE_DEADLINE
+from agentctl.http_base import ACTIVE_DEADLINE
 
 if TYPE_CHECKING:
     import ssl
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 def _remaining(timeout: float | None) -> float | None:
     """`timeout` shortened to what is left of the active fetch's deadline."""
-    deadline = _ACTIVE_DEADLINE.get()
+    deadline = ACTIVE_DEADLINE.get()
     if deadline is None:
         return timeout
     left = deadline - time.monotonic()

@@ -25,6 +25,7 @@ from agentctl.core.transport_rules import has_credentials, is_secure_url, withou
 from agentctl.errors import AgentctlError, ConfigError, NetworkError
 from agentctl.exit_codes import ExitCode
 from agentctl.http import build_http_client
+from agentctl.http_types import HttpResponse
 from agentctl.oauth.jwks import not_for_verifying
 from agentctl.oauth.transport import send
 from tests.helpers import CliResult, run
@@ -284,7 +285,7 @@ def test_any_streamed_body_is_read_or_refused_as_a_network_error(data: bytes, en
         return httpx.Response(200, headers={"content-encoding": enc}, stream=_Body(data))
 
     with build_http_client(transport=httpx.MockTransport(handler)) as client:
-        response: httpx.Response | None = None
+        response: HttpResponse | None = None
         message = ""
         try:
             response = send(client, "GET", "https://idp.example/x")

@@ -22,9 +22,11 @@ _PROBE = (
     "main()\n"
 )
 
-# Nothing on the in-process path needs these: httpcore (and trio, which it pulls in) only for
-# a socket, msal only for Entra, keyring backends only to read a stored secret, rich's console
-# only for a terminal, httpx's own command-line client never. The IdP's plugins (device
+# Nothing on the in-process path needs these: httpx (with ssl, http.client, email and
+# urllib.request, which it pulls in) only for a URL outside this process
+# (agentctl.http_inprocess answers the IdP's own), httpcore (and trio) only for a socket, msal
+# only for Entra, keyring backends only to read a stored secret, rich's console only for a
+# terminal (a plain report uses rich's cell widths and line-wrapping, nothing else). The IdP's plugins (device
 # sign-in, authorization code, the demo resource and web app) load when a request needs them,
 # the --trace recorder only with --trace, the --emit renderers only with --emit, RFC 7591
 # registration only to register.
@@ -38,6 +40,13 @@ NOT_LOADED = {
     "agentctl.oauth.trace",
     "agentctl.core.emit",
     "agentctl.oauth.registration",
+    "agentctl.oauth.device",  # the RFC 8628 client, only to sign a user in
+    "agentctl.oauth.private_key_jwt",  # only for a client that authenticates so
+    "httpx",
+    "ssl",
+    "http.client",
+    "email",
+    "urllib.request",
     "httpcore",
     "trio",
     "anyio",
@@ -77,7 +86,7 @@ def test_exchange_obo_in_process_loads_no_network_stack_msal_keyring_or_rich(
     res, loaded = _loaded(home, "exchange", "--mode", "obo")
     assert res.returncode == 0, res.stdout + res.stderr
     assert "every check holds" in res.stdout  # the report was written, plainly
-    assert "httpx" in loaded  # the probe sees the command's imports
+    assert "agentctl.idp.service" in loaded  # the probe sees the command's imports
     found = {m for m in loaded for bad in NOT_LOADED if m == bad or m.startswith(bad + ".")}
     assert found == set()
 

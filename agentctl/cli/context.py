@@ -3,8 +3,9 @@
 `http_for(ctx, ...)` is the only way a command gets an HTTP client:
 - a transport injected by the caller through the click context object (`obj={"transport": t}`),
   which is how tests route the CLI to loopback emulators (Entra) without patching anything;
-- for the embedded IdP without a URL, an in-process `httpx.WSGITransport` over its Flask app
-  for the IdP's own origin, the network for every other URL;
+- for the embedded IdP without a URL, `agentctl.http_inprocess.InProcessClient`: the IdP's own
+  origin answered by its WSGI app in this process (no httpx imported), every other URL by an
+  httpx client on the network, built when first needed;
 - otherwise the network, TLS verified (`ca_bundle` for a private CA).
 """
 
@@ -16,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import click
     import httpx
+
+    from agentctl.http_types import HttpClient
 
 
 def injected(ctx: click.Context | None, key: str) -> Any:
@@ -51,13 +54,24 @@ def http_for(
     embedded: bool = False,
     ca_bundle: str | None = None,
     event_hooks: dict[str, list[Callable[..., Any]]] | None = None,
-) -> httpx.Client:
+) -> HttpClient:
     """The HTTP client for this command invocation (see the module docstring)."""
+    if in_process(ctx, embedded=embedded):
+        from agentctl.http_inprocess import InProcessClient
+        from agentctl.idp.constants import DEFAULT_BASE_URL
+        from agentctl.idp.inprocess import in_process_app
+
+        def network(hooks: dict[str, list[Callable[..., Any]]]) -> HttpClient:
+            from agentctl.http import build_http_client
+
+            return build_http_client(ca_bundle=ca_bundle, event_hooks=hooks)
+
+        return InProcessClient(
+            in_process_app(), origin=DEFAULT_BASE_URL, fallback=network, event_hooks=event_hooks
+        )
     from agentctl.http import build_http_client
 
     transport = injected(ctx, "transport")
-    if in_process(ctx, embedded=embedded):
-        transport = embedded_transport(ca_bundle)
     return build_http_client(transport=transport, ca_bundle=ca_bundle, event_hooks=event_hooks)
 
 

@@ -1,6 +1,10 @@
-"""`agentctl exchange --mode user|obo|agent|all [--via id-jag --resource URL]`."""
+"""`agentctl exchange --mode user|obo|agent|all [--via id-jag --resource URL]`.
 
-from __future__ import annotations
+No `from __future__ import annotations` here, unlike the rest of agentctl: Typer builds the
+command from the annotations, and evaluating them once when the function is defined costs less
+than Typer compiling and evaluating each string twice on every run (issue 16). Names only
+imported for type checking are written as strings.
+"""
 
 from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
@@ -18,6 +22,10 @@ if TYPE_CHECKING:
     from agentctl.services.exchange import ExchangeOptions
 
 PASSWORD_ENV = "AGENTCTL_USER_PASSWORD"  # noqa: S105 - a variable name
+
+
+def _emit_forms(incomplete: str) -> list[str]:
+    return [f for f in FORMATS if f.startswith(incomplete)]
 
 
 def exchange_command(
@@ -244,7 +252,7 @@ def exchange_command(
         raise typer.Exit(int(result.exit_code))
 
 
-def _tracer(options: ExchangeOptions, *, json_out: bool) -> Tracer:
+def _tracer(options: "ExchangeOptions", *, json_out: bool) -> "Tracer":
     """--trace: every request and response, recorded (and printed as it happens, unless
     --json) with the run's secrets scrubbed. Without --trace nothing is recorded."""
     from agentctl.oauth.trace import Tracer
@@ -260,20 +268,20 @@ def _tracer(options: ExchangeOptions, *, json_out: bool) -> Tracer:
     return tracer
 
 
-def _rich_report(console: Any, result: Result) -> None:
+def _rich_report(console: Any, result: "Result") -> None:
     from agentctl.output.exchange import render_exchange
 
     render_exchange(console, result)
 
 
-def _plain_report(stream: TextIO, result: Result) -> None:
+def _plain_report(stream: TextIO, result: "Result") -> None:
     # stdout is no terminal (a pipe, a file, a test): the same text without importing rich
     from agentctl.output.exchange_plain import render_exchange_plain
 
     render_exchange_plain(stream, result)
 
 
-def _device_prompt(open_browser: bool) -> Callable[[Any], None]:
+def _device_prompt(open_browser: bool) -> "Callable[[Any], None]":
     """The device-code prompt, built (with its console) only when a sign-in shows one."""
 
     def show(authorization: Any) -> None:
@@ -284,11 +292,7 @@ def _device_prompt(open_browser: bool) -> Callable[[Any], None]:
     return show
 
 
-def _emit_forms(incomplete: str) -> list[str]:
-    return [f for f in FORMATS if f.startswith(incomplete)]
-
-
-def _browser_opener() -> Callable[[str], str]:
+def _browser_opener() -> "Callable[[str], str]":
     from agentctl.services.browser_open import open_verification
 
     return open_verification
@@ -307,8 +311,8 @@ def _password_source(
     user: str | None,
     password_stdin: bool,
     *,
-    stored: Callable[[str], str | None] | None = None,
-) -> Callable[[], str] | None:
+    stored: "Callable[[str], str | None] | None" = None,
+) -> "Callable[[], str] | None":
     """The --user password, read only when the sign-in needs it: --password-stdin, then
     $AGENTCTL_USER_PASSWORD, then the password `agentctl demo` kept for its user, then a
     hidden prompt when there is a terminal. Never a command-line value."""
@@ -346,7 +350,7 @@ def _password_source(
 
 
 def _quiet_password(
-    user: str | None, password_stdin: bool, stored: Callable[[str], str | None]
+    user: str | None, password_stdin: bool, stored: "Callable[[str], str | None]"
 ) -> str | None:
     """The password `_password_source` will read, when it reads it without asking anyone or
     consuming stdin; else None."""
@@ -355,7 +359,7 @@ def _quiet_password(
     return _unasked_password(user, stored)
 
 
-def _unasked_password(user: str, stored: Callable[[str], str | None] | None) -> str | None:
+def _unasked_password(user: str, stored: "Callable[[str], str | None] | None") -> str | None:
     """$AGENTCTL_USER_PASSWORD, then the password `agentctl demo` kept for its user."""
     import os
 

@@ -14,9 +14,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     import click
-    import httpx
 
     from agentctl.config.resolve import Settings
+    from agentctl.http_types import HttpClient
 
 INITIAL_TOKEN_ENV = "AGENTCTL_INITIAL_ACCESS_TOKEN"  # noqa: S105 - a variable name
 
@@ -27,7 +27,7 @@ def client_for(
     *,
     dry_run: bool = False,
     event_hooks: dict[str, list[Callable[..., Any]]] | None = None,
-) -> httpx.Client:
+) -> HttpClient:
     """The HTTP client for a command on `settings`' IdP: in-process for the embedded IdP,
     injected in tests, else the network. With `dry_run`, writes are stopped (DryRunStop)."""
     from agentctl.cli.context import embedded_transport, http_for, injected

@@ -40,6 +40,9 @@ _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012
 
 @dataclass(frozen=True)
 class Profile:
+    """One named connection to an IdP, as stored in config.toml (no secret: those live in the
+    secret store)."""
+
     name: str
     kind: str = "oidc"
     issuer: str | None = None  # None for `local`: the embedded IdP, in-process
@@ -88,6 +91,8 @@ def builtin_local() -> Profile:
 
 @dataclass
 class Config:
+    """The whole config.toml: its profiles, the active one, and top-level keys other code owns."""
+
     profiles: dict[str, Profile] = field(default_factory=dict)
     active: str | None = None
     other: dict[str, Any] = field(default_factory=dict)  # top-level keys owned elsewhere

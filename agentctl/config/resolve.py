@@ -48,6 +48,8 @@ SETTINGS = (
 
 @dataclass(frozen=True)
 class Resolved(Generic[T]):
+    """A setting's value with where it came from (flag, environment, profile, default)."""
+
     value: T
     source: Source
     detail: str = ""  # e.g. "AGENTCTL_PROFILE", "--audience", "profile corp", "active profile"

@@ -89,6 +89,8 @@ def open_db() -> StateDb:
 
 @dataclass(frozen=True)
 class AgentRow:
+    """One agent record row of the state database, decoded."""
+
     layout: str
     profile: str
     name: str

@@ -20,6 +20,9 @@ ID_JAG_TYP = "oauth-id-jag+jwt"
 
 @dataclass(frozen=True)
 class Check:
+    """One claim check on a token: what the mode promises, what the token holds, and the spec
+    behind it."""
+
     name: str
     ok: bool
     expected: str

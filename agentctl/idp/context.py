@@ -18,6 +18,9 @@ ISSUER_CACHE_SECONDS = 2.0
 
 @dataclass
 class IdpContext:
+    """The embedded IdP's surroundings: its store, public URL, bind address, clock and serving
+    policy."""
+
     store: Store
     base_url: str
     bind_host: str = "127.0.0.1"

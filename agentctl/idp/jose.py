@@ -36,6 +36,9 @@ class JoseRefused(ValueError):
 
 @dataclass(frozen=True)
 class Compact:
+    """A JWS compact serialization split into its decoded header and claims, signing input and
+    signature."""
+
     header: dict[str, Any]
     claims: dict[str, Any]
     signing_input: bytes
@@ -44,6 +47,8 @@ class Compact:
 
 @dataclass(frozen=True)
 class PublicKey:
+    """A verification key, with its kid and algorithm."""
+
     kid: str
     alg: str
     key: ec.EllipticCurvePublicKey | rsa.RSAPublicKey
@@ -51,6 +56,8 @@ class PublicKey:
 
 @dataclass(frozen=True)
 class PrivateKey:
+    """An issuer's signing key, with its kid and algorithm."""
+
     kid: str
     alg: str
     private_key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey

@@ -11,6 +11,7 @@ needs):
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from authlib.oauth2.drafts import IDJAGGrant
@@ -22,7 +23,7 @@ from joserfc.jwk import KeySet
 from agentctl.idp import constants as c
 from agentctl.idp import keys, records
 from agentctl.idp.grants import token_response
-from agentctl.idp.models import Client, ExternalSubject
+from agentctl.idp.models import Client
 from agentctl.idp.policy import (
     InvalidTargetError,
     aud_claim,
@@ -70,6 +71,18 @@ class PrivateKeyJWTAuth(JWTBearerClientAssertion):  # type: ignore[misc]
             return KeySet.import_key_set(client.jwks)  # type: ignore[arg-type]
         except (JoseError, ValueError) as exc:
             raise InvalidClientError(description="the registered client keys are unusable") from exc
+
+
+@dataclass
+class ExternalSubject:
+    """A user known to a resource AS only through a trusted IdP's assertion (the ID-JAG's
+    `iss` and `sub`): Authlib's user for the tokens an ID-JAG redemption issues."""
+
+    iss: str
+    sub: str
+
+    def get_user_id(self) -> str:
+        return self.sub
 
 
 class IdJagRedemption(IDJAGGrant):  # type: ignore[misc]
@@ -153,4 +166,4 @@ class IdJagRedemption(IDJAGGrant):  # type: ignore[misc]
         return 200, token_response(issued), self.TOKEN_RESPONSE_HEADER
 
 
-__all__ = ["IdJagRedemption", "PrivateKeyJWTAuth"]
+__all__ = ["ExternalSubject", "IdJagRedemption", "PrivateKeyJWTAuth"]

@@ -46,6 +46,9 @@ def forget(store: Store, issuer: str) -> None:
 
 @dataclass(frozen=True)
 class KeyInfo:
+    """A signing key's public facts: kid, issuer, algorithm, and when it was made, retired and
+    unpublished."""
+
     kid: str
     issuer: str
     alg: str

@@ -78,6 +78,9 @@ def issuer_url(base_url: str, name: str) -> str:
 
 @dataclass
 class Agent:
+    """An agent registered at one issuer: its client id, sponsor, credential type and whom it
+    may act for."""
+
     issuer: str
     client_id: str
     name: str
@@ -191,6 +194,8 @@ class Client(ClientMixin):  # type: ignore[misc]
 
 @dataclass
 class User:
+    """A user of one issuer; `password_hash` never appears in a repr."""
+
     issuer: str
     name: str
     email: str
@@ -203,17 +208,6 @@ class User:
 
     def get_user_id(self) -> str:  # Authlib's user protocol
         return self.name
-
-
-@dataclass
-class ExternalSubject:
-    """A user known to a resource AS only through a trusted IdP's assertion."""
-
-    iss: str
-    sub: str
-
-    def get_user_id(self) -> str:
-        return self.sub
 
 
 @dataclass(frozen=True)
@@ -229,6 +223,8 @@ class GrantRef:
 
 @dataclass
 class TokenRecord:
+    """What the IdP keeps about a token it issued: who, for whom, from which token, until when."""
+
     jti: str
     issuer: str
     kind: str
@@ -244,7 +240,6 @@ class TokenRecord:
 __all__ = [
     "Agent",
     "Client",
-    "ExternalSubject",
     "GrantRef",
     "IssuerConfig",
     "TokenRecord",

@@ -52,6 +52,8 @@ THROTTLE_STALE = 3600
 
 @dataclass
 class Pruned:
+    """What one prune removed, by kind, and whether it checkpointed the WAL."""
+
     tokens: int = 0
     audit: int = 0
     other: int = 0

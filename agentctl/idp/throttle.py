@@ -29,6 +29,8 @@ REGISTRATION_WINDOW = 60
 
 @dataclass(frozen=True)
 class Blocked:
+    """A throttled key and the seconds until it may try again."""
+
     key: str
     retry_after: int
 

@@ -22,6 +22,8 @@ from agentctl.idp.signing import sign_compact
 
 @dataclass(frozen=True)
 class IssuedToken:
+    """A token just signed, with its claims and lifetime."""
+
     token: str
     claims: dict[str, Any]
     expires_in: int
@@ -123,6 +125,8 @@ class TokenRejected(Exception):
 
 @dataclass(frozen=True)
 class VerifiedToken:
+    """An inbound token this IdP issued, its signature checked, with the record kept for it."""
+
     raw: str
     header: dict[str, Any]
     claims: dict[str, Any]

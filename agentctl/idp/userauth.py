@@ -83,6 +83,8 @@ def _dummy_hash() -> str:
 
 @dataclass(frozen=True)
 class UserTokens:
+    """What a user's sign-in yields: an ID token and an access token."""
+
     id_token: str
     access_token: str
     expires_in: int

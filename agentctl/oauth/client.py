@@ -16,7 +16,7 @@ from agentctl.oauth.tokens import TokenSet
 from agentctl.oauth.transport import json_body, raise_for_oauth_error, send
 
 if TYPE_CHECKING:
-    import httpx
+    from agentctl.http_types import HttpClient, HttpResponse
 
 GRANT_CLIENT_CREDENTIALS = "client_credentials"
 GRANT_REFRESH_TOKEN = "refresh_token"  # noqa: S105
@@ -85,13 +85,13 @@ def token_exchange_form(req: ExchangeRequest) -> Form:
 
 
 def post_form(
-    http: httpx.Client,
+    http: HttpClient,
     endpoint: str,
     form: Form,
     auth: ClientAuth | None,
     *,
     accept_json: bool = True,
-) -> httpx.Response:
+) -> HttpResponse:
     """POST a form with client authentication; never retried. OAuth errors are raised."""
     headers: dict[str, str] = {"Accept": "application/json"} if accept_json else {}
     body = list(form)
@@ -115,7 +115,7 @@ def _encode(form: Form) -> dict[str, Any]:
     return out
 
 
-def _raise(response: httpx.Response) -> None:
+def _raise(response: HttpResponse) -> None:
     try:
         raise_for_oauth_error(response)
     except OAuthError as exc:
@@ -125,7 +125,7 @@ def _raise(response: httpx.Response) -> None:
 
 
 def token_request(
-    http: httpx.Client, token_endpoint: str, form: Form, auth: ClientAuth | None
+    http: HttpClient, token_endpoint: str, form: Form, auth: ClientAuth | None
 ) -> TokenSet:
     """Any grant: POST `form` to the token endpoint and parse the TokenSet."""
     response = post_form(http, token_endpoint, form, auth)
@@ -144,7 +144,7 @@ def _targets(scope: str | None, resource: Iterable[str], audience: Iterable[str]
 
 
 def client_credentials(
-    http: httpx.Client,
+    http: HttpClient,
     token_endpoint: str,
     auth: ClientAuth,
     *,
@@ -158,14 +158,14 @@ def client_credentials(
 
 
 def token_exchange(
-    http: httpx.Client, token_endpoint: str, auth: ClientAuth | None, req: ExchangeRequest
+    http: HttpClient, token_endpoint: str, auth: ClientAuth | None, req: ExchangeRequest
 ) -> TokenSet:
     """RFC 8693 §2: exchange a subject (and optional actor) token."""
     return token_request(http, token_endpoint, token_exchange_form(req), auth)
 
 
 def jwt_bearer(
-    http: httpx.Client,
+    http: HttpClient,
     token_endpoint: str,
     auth: ClientAuth | None,
     *,
@@ -180,7 +180,7 @@ def jwt_bearer(
 
 
 def refresh(
-    http: httpx.Client,
+    http: HttpClient,
     token_endpoint: str,
     auth: ClientAuth | None,
     *,
@@ -206,7 +206,7 @@ class Introspection:
 
 
 def introspect(
-    http: httpx.Client,
+    http: HttpClient,
     endpoint: str,
     auth: ClientAuth,
     token: str,
@@ -228,7 +228,7 @@ def introspect(
 
 
 def revoke(
-    http: httpx.Client,
+    http: HttpClient,
     endpoint: str,
     auth: ClientAuth,
     token: str,

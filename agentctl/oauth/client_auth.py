@@ -4,18 +4,14 @@
   Some servers skip the decoding §2.3.1 requires, so a secret that encoding changes ('/', '+',
   ' ', '%', ':' …) fails there with Basic; `basic_hint` says to use client_secret_post.
 - `client_secret_post`: `client_id` and `client_secret` in the form body.
-- `private_key_jwt` (RFC 7523 §2.2, OIDC Core §9): a signed assertion with `iss` = `sub` =
-  client_id, `aud` = the token endpoint or the issuer (rfc7523bis prefers the issuer; servers
-  differ, so it is configurable), a fresh `jti`, `iat`, and a short `exp`.
+- `private_key_jwt` (RFC 7523 §2.2, OIDC Core §9): a signed assertion, in its own module
+  (`agentctl.oauth.private_key_jwt`, loaded for a client that uses it).
 - `none`: a public client that sends only its `client_id` (the device flow, say).
 """
 
 from __future__ import annotations
 
 import base64
-import time
-import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 from urllib.parse import quote
@@ -41,6 +37,9 @@ class ClientAuth(Protocol):
 
 @dataclass(frozen=True)
 class ClientSecretBasic:
+    """RFC 6749 §2.3.1 client authentication with HTTP Basic (names and secret form-encoded
+    first)."""
+
     client_id: str
     client_secret: str = field(repr=False)
     method: str = "client_secret_basic"
@@ -76,6 +75,8 @@ def basic_hint(client_id: str) -> str:
 
 @dataclass(frozen=True)
 class ClientSecretPost:
+    """RFC 6749 §2.3.1 client authentication with the credentials in the request body."""
+
     client_id: str
     client_secret: str = field(repr=False)
     method: str = "client_secret_post"
@@ -86,54 +87,13 @@ class ClientSecretPost:
 
 @dataclass(frozen=True)
 class NoClientAuth:
+    """A public client (token endpoint auth method "none"): only its client_id is sent."""
+
     client_id: str
     method: str = "none"
 
     def apply(self, form: Form, headers: dict[str, str], *, endpoint: str) -> None:
         form.append(("client_id", self.client_id))
-
-
-@dataclass(frozen=True)
-class PrivateKeyJwt:
-    client_id: str
-    private_key_pem: str = field(repr=False)
-    kid: str | None = None
-    alg: str = "RS256"
-    # None: the URL of the endpoint being called (the token endpoint for token requests).
-    audience: str | None = None
-    lifetime: int = 60  # seconds; RFC 7523 wants a short exp (Okta caps at 1 h)
-    typ: str | None = None  # rfc7523bis: "client-authentication+jwt" for servers that want it
-    now: Callable[[], float] = field(default=time.time, repr=False, compare=False)
-    method: str = "private_key_jwt"
-
-    def assertion(self, *, endpoint: str) -> str:
-        import jwt
-
-        issued = int(self.now())
-        claims = {
-            "iss": self.client_id,
-            "sub": self.client_id,
-            "aud": self.audience or endpoint,
-            "jti": str(uuid.uuid4()),
-            "iat": issued,
-            "exp": issued + self.lifetime,
-        }
-        headers: dict[str, str] = {}
-        if self.kid:
-            headers["kid"] = self.kid
-        if self.typ:
-            headers["typ"] = self.typ
-        from agentctl.oauth.keys import load_private_key
-
-        key = load_private_key(self.private_key_pem)
-        return jwt.encode(claims, key, algorithm=self.alg, headers=headers or None)
-
-    def apply(self, form: Form, headers: dict[str, str], *, endpoint: str) -> None:
-        form += [
-            ("client_id", self.client_id),
-            ("client_assertion_type", ASSERTION_TYPE),
-            ("client_assertion", self.assertion(endpoint=endpoint)),
-        ]
 
 
 AssertionAudience = Literal["token_endpoint", "issuer"]
@@ -168,6 +128,8 @@ def make_client_auth(
                 f"client {client_id} uses private_key_jwt but no private key was found",
                 hint="store it with `agentctl profile add NAME --private-key FILE`",
             )
+        from agentctl.oauth.private_key_jwt import PrivateKeyJwt
+
         aud = issuer if assertion_audience == "issuer" else token_endpoint
         return PrivateKeyJwt(client_id, private_key_pem, kid=kid, alg=alg, audience=aud, typ=typ)
     if method == "none":
@@ -187,7 +149,6 @@ __all__ = [
     "ClientSecretPost",
     "Form",
     "NoClientAuth",
-    "PrivateKeyJwt",
     "basic_encoding_matters",
     "basic_hint",
     "form_encode",

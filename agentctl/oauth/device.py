@@ -19,7 +19,7 @@ from agentctl.oauth.tokens import TokenSet
 from agentctl.oauth.transport import json_body
 
 if TYPE_CHECKING:
-    import httpx
+    from agentctl.http_types import HttpClient
 
 DEFAULT_INTERVAL = 5
 SLOW_DOWN_STEP = 5
@@ -70,7 +70,7 @@ class DeviceAuthorization:
 
 
 def start_device_authorization(
-    http: httpx.Client,
+    http: HttpClient,
     endpoint: str,
     auth: ClientAuth,
     *,
@@ -88,7 +88,7 @@ def start_device_authorization(
 
 
 def poll_device_token(
-    http: httpx.Client,
+    http: HttpClient,
     token_endpoint: str,
     auth: ClientAuth,
     authorization: DeviceAuthorization,

@@ -14,7 +14,7 @@ from agentctl.errors import NetworkError, ProviderError
 from agentctl.oauth.transport import json_body, require_secure, send
 
 if TYPE_CHECKING:
-    import httpx
+    from agentctl.http_types import HttpClient
 
 OIDC_SUFFIX = "/.well-known/openid-configuration"
 RFC8414_PREFIX = "/.well-known/oauth-authorization-server"
@@ -35,7 +35,7 @@ def metadata_urls(issuer: str) -> list[str]:
     return [issuer.rstrip("/") + OIDC_SUFFIX, _inserted(issuer, RFC8414_PREFIX)]
 
 
-def fetch_metadata(client: httpx.Client, issuer: str) -> dict[str, Any]:
+def fetch_metadata(client: HttpClient, issuer: str) -> dict[str, Any]:
     """The issuer's authorization server metadata; its `issuer` must equal `issuer`."""
     require_secure(issuer, "issuer")
     tried: list[str] = []
@@ -69,7 +69,7 @@ def fetch_metadata(client: httpx.Client, issuer: str) -> dict[str, Any]:
     )
 
 
-def fetch_protected_resource_metadata(client: httpx.Client, resource: str) -> dict[str, Any]:
+def fetch_protected_resource_metadata(client: HttpClient, resource: str) -> dict[str, Any]:
     """RFC 9728 metadata of a protected resource (an MCP server, say)."""
     require_secure(resource, "resource")
     url = _inserted(resource, RFC9728_PREFIX)

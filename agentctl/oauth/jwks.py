@@ -25,7 +25,7 @@ from agentctl.files import MAX_JWKS_FILE, MAX_KEY_FILE, read_bytes, read_text
 from agentctl.oauth.transport import json_body, require_secure, send
 
 if TYPE_CHECKING:
-    import httpx
+    from agentctl.http_types import HttpClient
 
 DEFAULT_TTL = 900.0
 MAX_KEYS = 100
@@ -115,7 +115,7 @@ def _validated(doc: dict[str, Any], where: str) -> list[dict[str, Any]]:
 
 
 def fetch_jwks(
-    client: httpx.Client, url: str, *, cache: JwksCache | None, wall: float, force: bool = False
+    client: HttpClient, url: str, *, cache: JwksCache | None, wall: float, force: bool = False
 ) -> list[dict[str, Any]]:
     """The keys at `url` (https, or http on loopback), from the cache when fresh."""
     require_secure(url, "jwks_uri")
@@ -145,7 +145,7 @@ def fetch_jwks(
 
 
 def remote_source(
-    client: httpx.Client, url: str, *, cache: JwksCache | None, wall: float, description: str
+    client: HttpClient, url: str, *, cache: JwksCache | None, wall: float, description: str
 ) -> KeySource:
     keys = fetch_jwks(client, url, cache=cache, wall=wall)
     return KeySource(

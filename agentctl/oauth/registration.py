@@ -21,7 +21,7 @@ from agentctl.oauth.client import ERROR_HINTS
 from agentctl.oauth.transport import json_body, raise_for_oauth_error, send
 
 if TYPE_CHECKING:
-    import httpx
+    from agentctl.http_types import HttpClient, HttpResponse
 
 _SECRET_MEMBERS = ("client_secret", "registration_access_token")
 
@@ -214,7 +214,7 @@ def _bearer(token: str | None) -> dict[str, str]:
     return headers
 
 
-def _check(response: httpx.Response, endpoint: str, *, had_token: bool, what: str) -> None:
+def _check(response: HttpResponse, endpoint: str, *, had_token: bool, what: str) -> None:
     if response.status_code in (401, 403):
         if had_token:
             raise ProviderError(
@@ -245,7 +245,7 @@ def _check(response: httpx.Response, endpoint: str, *, had_token: bool, what: st
 
 
 def register_client(
-    http: httpx.Client,
+    http: HttpClient,
     registration_endpoint: str,
     metadata: Mapping[str, Any],
     *,
@@ -271,7 +271,7 @@ def register_client(
 
 
 def read_client(
-    http: httpx.Client, registration_client_uri: str, registration_access_token: str
+    http: HttpClient, registration_client_uri: str, registration_access_token: str
 ) -> ClientRegistration:
     """RFC 7592 §2.1."""
     response = send(
@@ -288,7 +288,7 @@ def read_client(
 
 
 def update_client(
-    http: httpx.Client,
+    http: HttpClient,
     uri: str,
     token: str,
     metadata: Mapping[str, Any],
@@ -316,7 +316,7 @@ def update_client(
 
 
 def delete_client(
-    http: httpx.Client, registration_client_uri: str, registration_access_token: str
+    http: HttpClient, registration_client_uri: str, registration_access_token: str
 ) -> None:
     """RFC 7592 §2.3: 204 No Content on success."""
     response = send(

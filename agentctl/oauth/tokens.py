@@ -28,6 +28,9 @@ _KNOWN = frozenset(
 
 @dataclass(frozen=True)
 class TokenSet:
+    """A token endpoint's successful response (RFC 6749 §5.1, RFC 8693 §2.2.1); the tokens never
+    repr."""
+
     access_token: str = field(repr=False)
     token_type: str
     expires_in: int | None = None

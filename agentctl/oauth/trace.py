@@ -27,7 +27,7 @@ from agentctl.core.redact import (
 )
 
 if TYPE_CHECKING:
-    import httpx
+    from agentctl.http_types import HttpClient, HttpRequest, HttpResponse
 
 # Fields whose value is a token worth decoding beside the trace line.
 TOKEN_FIELDS = frozenset(
@@ -130,7 +130,7 @@ class Tracer:
     def hooks(self) -> dict[str, list[Callable[..., Any]]]:
         return {"request": [self.on_request], "response": [self.on_response]}
 
-    def attach(self, client: httpx.Client) -> None:
+    def attach(self, client: HttpClient) -> None:
         hooks = client.event_hooks
         hooks.setdefault("request", []).append(self.on_request)
         hooks.setdefault("response", []).append(self.on_response)
@@ -141,7 +141,7 @@ class Tracer:
         if self._sink is not None:
             self._sink(event)
 
-    def on_request(self, request: httpx.Request) -> None:
+    def on_request(self, request: HttpRequest) -> None:
         ctype = request.headers.get("content-type", "")
         try:
             raw = request.content
@@ -159,7 +159,7 @@ class Tracer:
             )
         )
 
-    def on_response(self, response: httpx.Response) -> None:
+    def on_response(self, response: HttpResponse) -> None:
         response.read()
         try:
             elapsed: float | None = response.elapsed.total_seconds() * 1000

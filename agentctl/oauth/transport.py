@@ -6,7 +6,7 @@ token request can spend a one-time credential (an authorization code, a `jti`) t
 
 from __future__ import annotations
 
-import ssl
+import sys
 import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -15,7 +15,7 @@ from agentctl.core.transport_rules import has_credentials, is_secure_url, withou
 from agentctl.errors import ConfigError, NetworkError, OAuthError
 
 if TYPE_CHECKING:
-    import httpx
+    from agentctl.http_types import HttpClient, HttpResponse
 
 RETRY_STATUSES = frozenset({502, 503, 504})
 
@@ -35,7 +35,7 @@ def require_secure(url: str, what: str = "URL") -> None:
 
 
 def send(
-    client: httpx.Client,
+    client: HttpClient,
     method: str,
     url: str,
     *,
@@ -45,13 +45,11 @@ def send(
     what: str = "response",
     max_bytes: int | None = None,
     **kwargs: Any,
-) -> httpx.Response:
+) -> HttpResponse:
     """Send a request; raise NetworkError for transport failures, HTTP 5xx, a body over
-    `max_bytes` (default agentctl.http.MAX_RESPONSE_BYTES) and a fetch past its deadline
-    (agentctl.http.FETCH_DEADLINE, retries included)."""
-    import httpx
-
-    from agentctl.http import LIMITS_KEY, MAX_RESPONSE_BYTES, FetchLimits
+    `max_bytes` (default agentctl.http_base.MAX_RESPONSE_BYTES) and a fetch past its deadline
+    (agentctl.http_base.FETCH_DEADLINE, retries included)."""
+    from agentctl.http_base import LIMITS_KEY, MAX_RESPONSE_BYTES, FetchLimits
 
     require_secure(url)
     host = urlsplit(url).netloc
@@ -62,22 +60,25 @@ def send(
         last = attempt == attempts - 1
         try:
             response = client.request(method, url, **kwargs)
-        except httpx.TimeoutException as exc:
-            if limits.expired():
-                raise limits.too_slow(url) from None
-            if not last:
-                _pause(backoff * 2**attempt, limits)
-                continue
-            raise NetworkError(
-                f"{host} did not answer in time ({type(exc).__name__})",
-                hint="check the IdP is reachable, or retry later",
-            ) from None
-        except httpx.ConnectError as exc:
-            if not last and not limits.expired():
-                _pause(backoff * 2**attempt, limits)
-                continue
-            raise _connect_error(host, exc) from None
-        except httpx.TransportError as exc:
+        except Exception as exc:
+            failure = _transport_failure(exc)
+            if failure is None:
+                raise  # not the network's doing (an AgentctlError from a check, say)
+            if failure == "timeout":
+                if limits.expired():
+                    raise limits.too_slow(url) from None
+                if not last:
+                    _pause(backoff * 2**attempt, limits)
+                    continue
+                raise NetworkError(
+                    f"{host} did not answer in time ({type(exc).__name__})",
+                    hint="check the IdP is reachable, or retry later",
+                ) from None
+            if failure == "connect":
+                if not last and not limits.expired():
+                    _pause(backoff * 2**attempt, limits)
+                    continue
+                raise _connect_error(host, exc) from None
             raise NetworkError(
                 f"talking to {host} failed: {exc}", hint="check the URL and your network"
             ) from None
@@ -99,6 +100,20 @@ def send(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def _transport_failure(exc: Exception) -> str | None:
+    """ "timeout", "connect" or "transport" for httpx's transport errors, None for anything
+    else. httpx is looked up, not imported: if no client in this process imported it (the
+    embedded IdP in-process), the error cannot be one of its own."""
+    httpx = sys.modules.get("httpx")
+    if httpx is None or not isinstance(exc, httpx.TransportError):
+        return None
+    if isinstance(exc, httpx.TimeoutException):
+        return "timeout"
+    if isinstance(exc, httpx.ConnectError):
+        return "connect"
+    return "transport"
+
+
 def _pause(seconds: float, limits: Any) -> None:
     """Back off before a retry, but never past the fetch's deadline."""
     if limits.deadline is not None:
@@ -107,6 +122,8 @@ def _pause(seconds: float, limits: Any) -> None:
 
 
 def _connect_error(host: str, exc: Exception) -> NetworkError:
+    import ssl  # loaded already: the failing client is httpx's, which imports it
+
     cause: BaseException | None = exc
     while cause is not None:
         if isinstance(cause, ssl.SSLCertVerificationError):
@@ -136,7 +153,7 @@ def _connect_error(host: str, exc: Exception) -> NetworkError:
     return NetworkError(f"cannot connect to {host}: {exc}", hint="check the URL and your network")
 
 
-def json_body(response: httpx.Response, what: str = "response") -> dict[str, Any]:
+def json_body(response: HttpResponse, what: str = "response") -> dict[str, Any]:
     """The JSON object in `response`, or a NetworkError naming what came back instead."""
     ctype = response.headers.get("content-type", "")
     try:
@@ -156,7 +173,7 @@ def json_body(response: httpx.Response, what: str = "response") -> dict[str, Any
     return data
 
 
-def raise_for_oauth_error(response: httpx.Response, *, hint: str | None = None) -> None:
+def raise_for_oauth_error(response: HttpResponse, *, hint: str | None = None) -> None:
     """RFC 6749 §5.2: a 4xx with `error` becomes OAuthError; other 4xx a NetworkError."""
     if response.status_code < 400:
         return

@@ -13,9 +13,8 @@ from typing import TYPE_CHECKING, Any, Final
 from agentctl.errors import ConfigError, UnsupportedError
 
 if TYPE_CHECKING:
-    import httpx
-
     from agentctl.config.resolve import Settings
+    from agentctl.http_types import HttpClient
     from agentctl.providers.base import Credential, IdentityProvider
 
 
@@ -29,10 +28,10 @@ class ProviderSettings:
     options: tuple[tuple[str, Any], ...] = ()  # provider-specific extras
 
 
-ProviderFactory = Callable[[ProviderSettings, "httpx.Client"], "IdentityProvider"]
+ProviderFactory = Callable[[ProviderSettings, "HttpClient"], "IdentityProvider"]
 
 
-def _oidc(settings: ProviderSettings, http: httpx.Client) -> IdentityProvider:
+def _oidc(settings: ProviderSettings, http: HttpClient) -> IdentityProvider:
     from agentctl.providers.oidc import OidcProvider
 
     if not settings.issuer:
@@ -51,7 +50,7 @@ def _oidc(settings: ProviderSettings, http: httpx.Client) -> IdentityProvider:
     )
 
 
-def _local(settings: ProviderSettings, http: httpx.Client) -> IdentityProvider:
+def _local(settings: ProviderSettings, http: HttpClient) -> IdentityProvider:
     """The embedded IdP: in-process when the profile has no URL (`http` must then route to it,
     e.g. `http_for(ctx, embedded=True)`), else a running `agentctl idp serve` at that URL."""
     from agentctl.providers.local import LocalProvider
@@ -62,7 +61,7 @@ def _local(settings: ProviderSettings, http: httpx.Client) -> IdentityProvider:
     return LocalProvider.at_url(http, settings.issuer, assertion_audience=audience)
 
 
-def _entra(settings: ProviderSettings, http: httpx.Client) -> IdentityProvider:
+def _entra(settings: ProviderSettings, http: HttpClient) -> IdentityProvider:
     from agentctl.providers.entra import from_provider_settings
 
     return from_provider_settings(settings, http)
@@ -78,7 +77,7 @@ PROVIDERS: Final[dict[str, ProviderFactory]] = {
 PLANNED: Final = ("okta", "keycloak", "auth0")
 
 
-def get_provider(kind: str, settings: ProviderSettings, http: httpx.Client) -> IdentityProvider:
+def get_provider(kind: str, settings: ProviderSettings, http: HttpClient) -> IdentityProvider:
     factory = PROVIDERS.get(kind)
     if factory is not None:
         return factory(settings, http)

@@ -11,12 +11,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from agentctl.errors import UnsupportedError
 from agentctl.oauth.client import ExchangeRequest, Introspection
-from agentctl.oauth.device import DeviceAuthorization
 from agentctl.oauth.tokens import TokenSet
+
+if TYPE_CHECKING:
+    # RFC 8628 only in signatures here: a command that signs no one in never loads it
+    from agentctl.oauth.device import DeviceAuthorization
 
 
 class Capability(StrEnum):
@@ -230,7 +233,6 @@ __all__ = [
     "Capability",
     "Credential",
     "CredentialKind",
-    "DeviceAuthorization",
     "ExchangeRequest",
     "IdentityProvider",
     "Introspection",

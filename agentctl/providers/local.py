@@ -29,8 +29,7 @@ from agentctl.providers.base import AgentSpec, Credential, Registration
 from agentctl.providers.oidc import OidcProvider
 
 if TYPE_CHECKING:
-    import httpx
-
+    from agentctl.http_types import HttpClient
     from agentctl.idp.service import IdpService
 
 DEFAULT_ISSUER_NAME = "enterprise"
@@ -67,7 +66,7 @@ class LocalProvider(OidcProvider):
 
     def __init__(
         self,
-        http: httpx.Client,
+        http: HttpClient,
         metadata: Mapping[str, Any],
         *,
         service: IdpService | None = None,
@@ -82,7 +81,7 @@ class LocalProvider(OidcProvider):
 
     @classmethod
     def embedded(
-        cls, http: httpx.Client, *, service: IdpService | None = None, **kwargs: Any
+        cls, http: HttpClient, *, service: IdpService | None = None, **kwargs: Any
     ) -> LocalProvider:
         """The embedded IdP in-process; `http` must route to it (`http_for(ctx, embedded=True)`
         or `agentctl.idp.inprocess.in_process_client`)."""
@@ -92,7 +91,7 @@ class LocalProvider(OidcProvider):
         return cls(http, fetch_metadata(http, issuer), service=service, in_process=True, **kwargs)
 
     @classmethod
-    def at_url(cls, http: httpx.Client, issuer: str, **kwargs: Any) -> LocalProvider:
+    def at_url(cls, http: HttpClient, issuer: str, **kwargs: Any) -> LocalProvider:
         """A running `agentctl idp serve` (or any embedded-IdP issuer URL)."""
         return cls(http, fetch_metadata(http, issuer), in_process=False, **kwargs)
 

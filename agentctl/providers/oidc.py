@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from agentctl.errors import OAuthError, ProviderError, UnsupportedError
 from agentctl.oauth import client as oc
-from agentctl.oauth import device as dev
 from agentctl.oauth.client_auth import (
     AssertionAudience,
     ClientAuth,
@@ -33,7 +32,6 @@ from agentctl.providers.base import (
     AgentSpec,
     Capability,
     Credential,
-    DeviceAuthorization,
     ExchangeRequest,
     Introspection,
     Registration,
@@ -41,7 +39,8 @@ from agentctl.providers.base import (
 )
 
 if TYPE_CHECKING:
-    import httpx
+    from agentctl.http_types import HttpClient
+    from agentctl.oauth.device import DeviceAuthorization
 
 ID_JAG_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id-jag"  # noqa: S105
 # Sent only when a server refuses a client without redirect URIs (common, even for a client
@@ -126,7 +125,7 @@ class OidcProvider:
 
     def __init__(
         self,
-        http: httpx.Client,
+        http: HttpClient,
         metadata: Mapping[str, Any],
         *,
         assertion_audience: AssertionAudience = "token_endpoint",
@@ -148,7 +147,7 @@ class OidcProvider:
         self._sleep = sleep
 
     @classmethod
-    def discover(cls, http: httpx.Client, issuer: str, **kwargs: Any) -> OidcProvider:
+    def discover(cls, http: HttpClient, issuer: str, **kwargs: Any) -> OidcProvider:
         return cls(http, fetch_metadata(http, issuer), **kwargs)
 
     # -- what it is -----------------------------------------------------------------------
@@ -450,6 +449,8 @@ class OidcProvider:
     def start_device_authorization(
         self, *, client: Credential, scope: str | None = None
     ) -> DeviceAuthorization:
+        from agentctl.oauth import device as dev  # RFC 8628, for a sign-in only
+
         endpoint = self._endpoint("device_authorization_endpoint", Capability.DEVICE_AUTHORIZATION)
         return dev.start_device_authorization(
             self._http, endpoint, self.auth_for(client), scope=scope
@@ -462,6 +463,8 @@ class OidcProvider:
         client: Credential,
         on_wait: Callable[[str, int], None] | None = None,
     ) -> TokenSet:
+        from agentctl.oauth import device as dev
+
         kwargs: dict[str, Any] = {"on_wait": on_wait}
         if self._sleep is not None:
             kwargs["sleep"] = self._sleep

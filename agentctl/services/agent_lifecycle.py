@@ -35,10 +35,9 @@ from agentctl.services.register import (
 FEDERATED = "federated_token_file"  # agentctl.providers.entra.credentials.FEDERATED_METHOD
 
 if TYPE_CHECKING:
-    import httpx
-
     from agentctl.config.resolve import Settings
     from agentctl.config.statedb import Claim
+    from agentctl.http_types import HttpClient
     from agentctl.providers.base import IdentityProvider
 
 
@@ -60,7 +59,7 @@ def list_registered(
     return Result(command=("agent", "list"), data=data)
 
 
-def show_agent(settings: Settings, name: str, *, http: httpx.Client | None = None) -> Result:
+def show_agent(settings: Settings, name: str, *, http: HttpClient | None = None) -> Result:
     """The stored record, whether its credential is present, and (in-process) whether the IdP
     still knows it."""
     record = store.find_record(settings, name)
@@ -94,7 +93,7 @@ def show_agent(settings: Settings, name: str, *, http: httpx.Client | None = Non
 
 def rotate_agent(
     settings: Settings,
-    http: httpx.Client,
+    http: HttpClient,
     name: str,
     *,
     show_secret: bool = False,
@@ -114,7 +113,7 @@ def rotate_agent(
 
 def _rotate_claimed(
     settings: Settings,
-    http: httpx.Client,
+    http: HttpClient,
     record: store.AgentRecord,
     claim: Claim,
     show_secret: bool,
@@ -213,7 +212,7 @@ def _rotate_entra(
 
 def _rotate_rfc7592(
     provider: IdentityProvider,
-    http: httpx.Client,
+    http: HttpClient,
     record: store.AgentRecord,
     cred: Credential,
     token: str | None,
@@ -273,7 +272,7 @@ class _NotRotated(UnsupportedError):
 
 def delete_agent(
     settings: Settings,
-    http: httpx.Client,
+    http: HttpClient,
     name: str,
     *,
     local_only: bool = False,
@@ -303,7 +302,7 @@ def delete_agent(
 
 def _delete_damaged(
     settings: Settings,
-    http: httpx.Client,
+    http: HttpClient,
     record: store.AgentRecord,
     claim: Claim,
     local_only: bool,
@@ -329,7 +328,7 @@ def _delete_damaged(
 
 def _delete_claimed(
     settings: Settings,
-    http: httpx.Client,
+    http: HttpClient,
     record: store.AgentRecord,
     claim: Claim,
     local_only: bool,

@@ -29,9 +29,8 @@ from agentctl.services.exchange_model import Run
 from agentctl.services.exchange_modes import Agent, Runner, Targets
 
 if TYPE_CHECKING:
-    import httpx
-
     from agentctl.config.resolve import Settings
+    from agentctl.http_types import HttpClient
     from agentctl.idp.service import IdpService
     from agentctl.providers.local import LocalProvider
 
@@ -111,7 +110,7 @@ def _ensure_user_locked(svc: IdpService) -> tuple[str, bool]:
 
 
 def ensure_agent(
-    settings: Settings, http: httpx.Client, provider: LocalProvider
+    settings: Settings, http: HttpClient, provider: LocalProvider
 ) -> tuple[Agent, str]:
     """The demo agent and what happened to it: `created`, `exists` or `replaced` (its record
     survived an IdP reset, so it is registered again)."""
@@ -143,7 +142,7 @@ def ensure_agent(
 
 def run_demo(
     *,
-    http: httpx.Client,
+    http: HttpClient,
     now: Callable[[], datetime],
     show_token: bool = False,
     service: IdpService | None = None,

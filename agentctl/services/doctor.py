@@ -39,17 +39,16 @@ from agentctl.services.doctor_setup import (
 )
 
 if TYPE_CHECKING:
-    import httpx
-
     from agentctl.config.resolve import Settings
+    from agentctl.http_types import HttpClient, HttpResponse
     from agentctl.providers.base import IdentityProvider
 
-ProviderFor = Callable[["Settings", "httpx.Client"], "IdentityProvider"]
+ProviderFor = Callable[["Settings", "HttpClient"], "IdentityProvider"]
 
 
 def run_doctor(
     settings: Settings,
-    open_http: Callable[[], httpx.Client],
+    open_http: Callable[[], HttpClient],
     *,
     make_provider: ProviderFor | None = None,
     now: Callable[[], float] = time.time,
@@ -101,7 +100,7 @@ def run_doctor(
 def _idp_checks(
     report: Report,
     settings: Settings,
-    open_http: Callable[[], httpx.Client],
+    open_http: Callable[[], HttpClient],
     make_provider: ProviderFor,
     now: Callable[[], float],
     extras: dict[str, Any] | None = None,
@@ -110,13 +109,13 @@ def _idp_checks(
     `extras` receives further report fields (Entra: `graph_permissions`)."""
     dates: list[str] = []
 
-    def capture(response: httpx.Response) -> None:
+    def capture(response: HttpResponse) -> None:
         if response.headers.get("date"):
             dates.append(response.headers["date"])
 
     kind = settings.kind.value
     clock: dict[str, Any] = {"server_date": None, "skew_seconds": None}
-    http: httpx.Client | None = None
+    http: HttpClient | None = None
     try:
         http = open_http()
         hooks = http.event_hooks
@@ -157,7 +156,7 @@ def _idp_checks(
 _BLOCKING = frozenset({"profile.issuer", "profile.ca_bundle", "profile.tenant"})
 
 
-def _provider_for(settings: Settings, http: httpx.Client) -> IdentityProvider:
+def _provider_for(settings: Settings, http: HttpClient) -> IdentityProvider:
     from agentctl.providers import get_provider, provider_settings
 
     return get_provider(settings.kind.value, provider_settings(settings), http)

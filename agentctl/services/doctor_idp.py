@@ -10,8 +10,7 @@ from agentctl.errors import AgentctlError
 from agentctl.services.doctor_report import Report
 
 if TYPE_CHECKING:
-    import httpx
-
+    from agentctl.http_types import HttpClient
     from agentctl.providers.base import IdentityProvider
 
 ID_JAG_TYPE = "urn:ietf:params:oauth:token-type:id-jag"
@@ -209,7 +208,7 @@ def mode_checks(
         )
 
 
-def resource_issuer_check(report: Report, http: httpx.Client, provider: IdentityProvider) -> None:
+def resource_issuer_check(report: Report, http: HttpClient, provider: IdentityProvider) -> None:
     """The embedded IdP's second issuer, where ID-JAGs are redeemed (jwt-bearer)."""
     from agentctl.oauth.discovery import fetch_metadata
 

@@ -27,9 +27,8 @@ from agentctl.oauth import client as oc
 from agentctl.services.doctor_report import Report
 
 if TYPE_CHECKING:
-    import httpx
-
     from agentctl.config.resolve import Settings
+    from agentctl.http_types import HttpClient
     from agentctl.providers.base import Credential, IdentityProvider
 
 PROBE_TOKEN = "agentctl-doctor-probe"  # noqa: S105 - deliberately not a token
@@ -85,7 +84,7 @@ def profile_credential(settings: Settings) -> tuple[Credential | None, str | Non
 
 
 def probe_grants(
-    http: httpx.Client,
+    http: HttpClient,
     provider: IdentityProvider,
     credential: Credential,
     keys: list[str],
@@ -221,7 +220,7 @@ def auth_method_checks(
 
 def probe_checks(
     report: Report,
-    http: httpx.Client,
+    http: HttpClient,
     provider: IdentityProvider,
     settings: Settings,
     caps: dict[str, bool],

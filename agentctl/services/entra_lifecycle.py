@@ -18,9 +18,8 @@ from agentctl.errors import AgentctlError, ProviderError, UsageError
 from agentctl.output.result import Result
 
 if TYPE_CHECKING:
-    import httpx
-
     from agentctl.config.resolve import Settings
+    from agentctl.http_types import HttpClient
     from agentctl.providers.base import Credential, IdentityProvider
     from agentctl.services.agents import AgentRecord
 
@@ -167,7 +166,7 @@ def blueprint_options(settings: Settings, name: str | None) -> dict[str, Any]:
     return {"blueprint_name": wanted}
 
 
-def grant_agent(settings: Settings, http: httpx.Client, name: str) -> Result:
+def grant_agent(settings: Settings, http: HttpClient, name: str) -> Result:
     """`agentctl agent grant NAME`: (re)make the consent an Entra agent identity needs. Safe to
     run again: existing grants are kept, not duplicated."""
     from agentctl.exit_codes import ExitCode
@@ -236,9 +235,7 @@ def _agent_identity_record(settings: Settings, name: str, verb: str) -> AgentRec
     return record
 
 
-def set_agent_enabled(
-    settings: Settings, http: httpx.Client, name: str, *, enabled: bool
-) -> Result:
+def set_agent_enabled(settings: Settings, http: HttpClient, name: str, *, enabled: bool) -> Result:
     """`agentctl agent disable|enable NAME`: flip the agent identity's accountEnabled in Entra
     (agentidentity-update). Done as its blueprint when the blueprint's credential is stored (no
     admin permission needed: AgentIdentity.CreateAsManager), else as the admin app
@@ -278,7 +275,7 @@ def set_agent_enabled(
     )
 
 
-def restore_agent(settings: Settings, http: httpx.Client, object_id: str) -> Result:
+def restore_agent(settings: Settings, http: HttpClient, object_id: str) -> Result:
     """`agentctl agent restore OBJECT_ID`: bring a soft-deleted agent identity back from Entra's
     recycle bin (30 days; directory-deleteditems-restore) as the admin app
     (AgentIdentity.DeleteRestore.All). `agent delete` printed the id. agentctl knows the agent

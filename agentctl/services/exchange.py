@@ -23,9 +23,8 @@ from agentctl.errors import InputError, UsageError
 from agentctl.exit_codes import ExitCode
 
 if TYPE_CHECKING:
-    import httpx
-
     from agentctl.config.resolve import Settings
+    from agentctl.http_types import HttpClient
     from agentctl.oauth.device import DeviceAuthorization
     from agentctl.oauth.trace import Tracer
     from agentctl.output.result import Result
@@ -41,6 +40,9 @@ VIA_CHOICES = ("id-jag",)
 
 @dataclass(frozen=True)
 class ExchangeOptions:
+    """What `agentctl exchange` was asked for, flags as given (None: not given, the profile
+    decides)."""
+
     mode: str | None = None
     via: str | None = None
     agent: str | None = None
@@ -225,7 +227,7 @@ def prefetch_sign_in(opts: ExchangeOptions, settings: Settings, password: str | 
     return start(opts.user, password)
 
 
-def make_provider(settings: Settings, http: httpx.Client) -> IdentityProvider:
+def make_provider(settings: Settings, http: HttpClient) -> IdentityProvider:
     from agentctl.providers import get_provider, provider_settings
 
     return get_provider(settings.kind.value, provider_settings(settings), http)
@@ -265,7 +267,7 @@ def run_exchange(
     opts: ExchangeOptions,
     *,
     settings: Settings,
-    http: httpx.Client,
+    http: HttpClient,
     now: Callable[[], datetime],
     hooks: Hooks | None = None,
     tracer: Tracer | None = None,
@@ -297,7 +299,7 @@ def _run_generic(
     opts: ExchangeOptions,
     *,
     settings: Settings,
-    http: httpx.Client,
+    http: HttpClient,
     now: Callable[[], datetime],
     hooks: Hooks,
     tracer: Tracer | None,

@@ -26,9 +26,8 @@ from agentctl.providers.base import Capability
 from agentctl.services.exchange_model import Run, Step, make_token
 
 if TYPE_CHECKING:
-    import httpx
-
     from agentctl.config.resolve import Settings
+    from agentctl.http_types import HttpClient
     from agentctl.providers.entra import EntraExchange, EntraProvider
     from agentctl.services.exchange import ExchangeOptions, Hooks
 
@@ -90,7 +89,7 @@ def resolve_entra_agent(settings: Settings, name: str | None) -> tuple[EntraAgen
     )
 
 
-def _provider(settings: Settings, http: httpx.Client, overrides: dict[str, Any]) -> EntraProvider:
+def _provider(settings: Settings, http: HttpClient, overrides: dict[str, Any]) -> EntraProvider:
     from agentctl.providers.entra import EntraProvider
     from agentctl.services.exchange import make_provider
 
@@ -106,7 +105,7 @@ def run_entra(
     opts: ExchangeOptions,
     *,
     settings: Settings,
-    http: httpx.Client,
+    http: HttpClient,
     now: Callable[[], datetime],
     hooks: Hooks,
 ) -> tuple[list[Run], dict[str, Any]]:

@@ -110,6 +110,8 @@ def make_token(
 
 @dataclass
 class LabelledCheck:
+    """A Check with the label of the token it was run on."""
+
     on: str  # the label of the token checked
     check: Check
 

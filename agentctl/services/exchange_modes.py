@@ -26,8 +26,7 @@ from agentctl.providers.base import Capability, Credential
 from agentctl.services.exchange_model import Run, Step, TokenInfo, make_token
 
 if TYPE_CHECKING:
-    import httpx
-
+    from agentctl.http_types import HttpClient
     from agentctl.oauth.device import DeviceAuthorization
     from agentctl.providers.base import IdentityProvider
 
@@ -40,6 +39,8 @@ GIVEN = "given"
 
 @dataclass(frozen=True)
 class Targets:
+    """Where the exchanged token should be usable: RFC 8707 resources, RFC 8693 audiences, scope."""
+
     resource: tuple[str, ...] = ()
     audience: tuple[str, ...] = ()
     scope: str | None = None
@@ -51,6 +52,8 @@ class Targets:
 
 @dataclass(frozen=True)
 class Agent:
+    """The agent an exchange runs as: its name and the credential it authenticates with."""
+
     name: str
     credential: Credential
 
@@ -66,7 +69,7 @@ class Runner:
     def __init__(
         self,
         provider: IdentityProvider,
-        http: httpx.Client,
+        http: HttpClient,
         *,
         now: Callable[[], datetime],
         agent: Agent | None,

@@ -19,8 +19,7 @@ from agentctl.exit_codes import ExitCode
 from agentctl.output.result import Result
 
 if TYPE_CHECKING:
-    import httpx
-
+    from agentctl.http_types import HttpClient
     from agentctl.oauth.jwks import JwksCache, KeySource, VerifyOutcome
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
@@ -147,7 +146,7 @@ def inspect_token(
     *,
     wall: datetime,
     stdin: IO[Any] | None = None,
-    http_factory: Callable[[], httpx.Client] | None = None,
+    http_factory: Callable[[], HttpClient] | None = None,
     cache: JwksCache | None = None,
 ) -> Result:
     """Explain (and with `req.verify`, verify) one token."""
@@ -237,7 +236,7 @@ def _verify(
     *,
     now: datetime,
     wall: datetime,
-    http_factory: Callable[[], httpx.Client] | None,
+    http_factory: Callable[[], HttpClient] | None,
     cache: JwksCache | None,
 ) -> VerifyOutcome:
     from agentctl.oauth import jwks
@@ -249,9 +248,9 @@ def _verify(
             f"{what} carries no signature agentctl can check (only its recipient or "
             "issuer can: decryption / RFC 7662 introspection)",
         )
-    clients: list[httpx.Client] = []
+    clients: list[HttpClient] = []
 
-    def client() -> httpx.Client:
+    def client() -> HttpClient:
         if not clients:
             clients.append(_client(http_factory))
         return clients[0]
@@ -269,7 +268,7 @@ def _key_source(
     req: InspectRequest,
     *,
     wall: datetime,
-    client: Callable[[], httpx.Client],
+    client: Callable[[], HttpClient],
     cache: JwksCache | None,
 ) -> KeySource:
     from agentctl.oauth import jwks
@@ -307,7 +306,7 @@ def _key_source(
     )
 
 
-def _client(http_factory: Callable[[], httpx.Client] | None) -> httpx.Client:
+def _client(http_factory: Callable[[], HttpClient] | None) -> HttpClient:
     if http_factory is not None:
         return http_factory()
     from agentctl.http import build_http_client

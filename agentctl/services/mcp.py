@@ -45,9 +45,8 @@ from agentctl.services.exchange_modes import ID_JAG_PROFILE, Runner, Targets
 from agentctl.services.resource_client import resource_client_resolver
 
 if TYPE_CHECKING:
-    import httpx
-
     from agentctl.config.resolve import Settings
+    from agentctl.http_types import HttpClient, HttpResponse
     from agentctl.oauth.trace import Tracer
     from agentctl.services.exchange import Hooks
 
@@ -232,8 +231,8 @@ def prm_url(resource: str) -> str:
 
 
 def post_initialize(
-    http: httpx.Client, url: str, token: str | None
-) -> tuple[httpx.Response, dict[str, Any] | None]:
+    http: HttpClient, url: str, token: str | None
+) -> tuple[HttpResponse, dict[str, Any] | None]:
     """POST an MCP `initialize` (with `token` when given); the response, and its JSON-RPC
     message when the server answered one (JSON or one SSE event)."""
     from agentctl.oauth.transport import send
@@ -261,7 +260,7 @@ def post_initialize(
     return response, message
 
 
-def discover(http: httpx.Client, url: str, run: Run) -> Authorization:
+def discover(http: HttpClient, url: str, run: Run) -> Authorization:
     """Steps 1: the unauthenticated request, the RFC 9728 metadata, the AS metadata."""
     from agentctl.oauth.discovery import fetch_metadata
     from agentctl.oauth.transport import json_body, send
@@ -364,7 +363,7 @@ def _same(a: str | None, b: str | None) -> bool:
 @dataclass
 class Context:
     settings: Settings
-    http: httpx.Client
+    http: HttpClient
     now: Callable[[], datetime]
     hooks: Hooks
     tracer: Tracer | None
@@ -488,7 +487,7 @@ class Session:
         }
 
 
-def present(http: httpx.Client, url: str, token: str, run: Run, opts: McpOptions) -> Session:
+def present(http: HttpClient, url: str, token: str, run: Run, opts: McpOptions) -> Session:
     """Present `token`: a preflight `initialize` over agentctl's HTTP (so a refusal is read
     exactly: status and WWW-Authenticate), then the official SDK client for the session."""
     session = Session()
@@ -626,7 +625,7 @@ def run_mcp(
     opts: McpOptions,
     *,
     settings: Settings,
-    http: httpx.Client,
+    http: HttpClient,
     now: Callable[[], datetime],
     hooks: Hooks,
     tracer: Tracer | None = None,

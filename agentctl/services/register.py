@@ -30,10 +30,9 @@ from agentctl.providers.base import AgentSpec, Credential, Registration
 from agentctl.services import agents as store
 
 if TYPE_CHECKING:
-    import httpx
-
     from agentctl.config.resolve import Settings
     from agentctl.config.statedb import Claim
+    from agentctl.http_types import HttpClient
     from agentctl.providers.base import IdentityProvider
 
 CREDENTIALS = {"client-secret": "client_secret", "private-key-jwt": "private_key_jwt"}
@@ -73,10 +72,10 @@ class RegisterRequest:
         return bool(self.federated_issuer or self.federated_subject or self.federated_token_file)
 
 
-ProviderFor = Callable[["Settings", "httpx.Client"], "IdentityProvider"]
+ProviderFor = Callable[["Settings", "HttpClient"], "IdentityProvider"]
 
 
-def provider_for(settings: Settings, http: httpx.Client) -> IdentityProvider:
+def provider_for(settings: Settings, http: HttpClient) -> IdentityProvider:
     from agentctl.providers import get_provider, provider_settings
 
     return get_provider(settings.kind.value, provider_settings(settings), http)
@@ -196,7 +195,7 @@ def _spec(req: RegisterRequest) -> AgentSpec:
 
 def register_agent(
     settings: Settings,
-    http: httpx.Client,
+    http: HttpClient,
     req: RegisterRequest,
     *,
     make_provider: ProviderFor = provider_for,
@@ -235,7 +234,7 @@ def _exists(existing: store.AgentRecord, req: RegisterRequest) -> Result:
 
 def _register_claimed(
     settings: Settings,
-    http: httpx.Client,
+    http: HttpClient,
     req: RegisterRequest,
     existing: store.AgentRecord | None,
     claim: Claim,
@@ -381,7 +380,7 @@ def _rolled_back(exc: AgentctlError, record: store.AgentRecord, undo: Callable[[
 
 def _retire(
     settings: Settings,
-    http: httpx.Client,
+    http: HttpClient,
     old: store.AgentRecord,
     old_token: str | None,
     make_provider: ProviderFor,

@@ -12,9 +12,8 @@ from agentctl.exit_codes import ExitCode
 from agentctl.output.result import Result
 
 if TYPE_CHECKING:
-    import httpx
-
     from agentctl.config.resolve import Settings
+    from agentctl.http_types import HttpClient
     from agentctl.services.exchange_modes import Agent
 
 
@@ -43,7 +42,7 @@ def introspect_token(
     token: str,
     *,
     settings: Settings,
-    http: httpx.Client,
+    http: HttpClient,
     agent: str | None = None,
 ) -> Result:
     """RFC 7662: exit 0 when the IdP calls the token active, 5 when it does not."""
@@ -77,7 +76,7 @@ def revoke_token(
     token: str,
     *,
     settings: Settings,
-    http: httpx.Client,
+    http: HttpClient,
     agent: str | None = None,
 ) -> Result:
     """RFC 7009: the IdP answers 200 for a token it revoked and for one it did not know

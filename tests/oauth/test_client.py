@@ -14,11 +14,11 @@ from agentctl.oauth.client_auth import (
     ASSERTION_TYPE,
     ClientSecretBasic,
     NoClientAuth,
-    PrivateKeyJwt,
     make_client_auth,
 )
 from agentctl.oauth.device import DeviceAuthorization, poll_device_token
 from agentctl.oauth.keys import generate_key_pair, thumbprint
+from agentctl.oauth.private_key_jwt import PrivateKeyJwt
 from agentctl.oauth.registration import register_client
 from tests.oauth.servers import Reply, Seen, json_reply, serve
 

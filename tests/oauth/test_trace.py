@@ -5,8 +5,9 @@ import json
 
 from agentctl.http import build_http_client
 from agentctl.oauth import client as oc
-from agentctl.oauth.client_auth import ClientSecretBasic, ClientSecretPost, PrivateKeyJwt
+from agentctl.oauth.client_auth import ClientSecretBasic, ClientSecretPost
 from agentctl.oauth.keys import generate_key_pair
+from agentctl.oauth.private_key_jwt import PrivateKeyJwt
 from agentctl.oauth.registration import register_client
 from agentctl.oauth.trace import TraceLog, Tracer, decode_token
 from tests.oauth.servers import Reply, Seen, json_reply, serve

@@ -30,13 +30,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from agentctl.core import entra_checks
 from agentctl.core.checks import Check
 from agentctl.errors import UsageError
+from agentctl.oauth.device import DeviceAuthorization
 from agentctl.oauth.transport import json_body, send
 from agentctl.providers import ProviderSettings
 from agentctl.providers.base import (
     AgentSpec,
     Capability,
     Credential,
-    DeviceAuthorization,
     ExchangeRequest,
     Introspection,
     Registration,
@@ -58,7 +58,7 @@ from agentctl.providers.entra.register import EntraRegistrar
 from agentctl.providers.entra.tokens import JWT_BEARER, OIDC_SCOPES, EntraTokens, decode
 
 if TYPE_CHECKING:
-    import httpx
+    from agentctl.http_types import HttpClient
 
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 REGISTER_KINDS = ("app", "agent-identity")
@@ -132,7 +132,7 @@ class EntraProvider:
     def __init__(
         self,
         settings: EntraSettings,
-        http: httpx.Client,
+        http: HttpClient,
         *,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
@@ -585,7 +585,7 @@ def _credential_option(options: Mapping[str, Any], prefix: str) -> ClientCredent
     return None
 
 
-def from_provider_settings(settings: ProviderSettings, http: httpx.Client) -> EntraProvider:
+def from_provider_settings(settings: ProviderSettings, http: HttpClient) -> EntraProvider:
     """A `ProviderFactory` for `PROVIDERS["entra"]`. `settings.options` carries: tenant,
     admin_client_id, admin_secret | admin_private_key (PEM bundle: key + certificate), cloud,
     blueprint_app_id, blueprint_secret | blueprint_private_key, public_client_id,

@@ -24,7 +24,7 @@ from agentctl.errors import NetworkError, ProviderError
 from agentctl.oauth.transport import send
 
 if TYPE_CHECKING:
-    import httpx
+    from agentctl.http_types import HttpClient, HttpResponse
 
 _PROPAGATING = re.compile(
     r"does not exist|does not reference a valid application object|not found", re.IGNORECASE
@@ -74,7 +74,7 @@ class GraphCall:
 class GraphClient:
     """Graph over the injected httpx client. `token` returns a bearer token for `auth`."""
 
-    http: httpx.Client
+    http: HttpClient
     base: str  # https://graph.microsoft.com
     token: Callable[[str], str]
     sleep: Callable[[float], None] = time.sleep
@@ -162,7 +162,7 @@ class GraphClient:
         self.sleep(seconds)
 
 
-def _graph_error(response: httpx.Response) -> tuple[str, str]:
+def _graph_error(response: HttpResponse) -> tuple[str, str]:
     try:
         data = response.json()
     except ValueError:

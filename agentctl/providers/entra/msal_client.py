@@ -2,7 +2,7 @@
 
 msal accepts any object with `post(url, params=, data=, headers=, **kw)` and `get(url, params=,
 headers=, **kw)` returning something with `status_code`, `text`, `headers` and
-`raise_for_status()` (msal/oauth2cli/http.py). httpx.Response already has all four, so the adapter
+`raise_for_status()` (msal/oauth2cli/http.py). HttpResponse already has all four, so the adapter
 only routes calls through `agentctl.oauth.transport.send`: TLS rules, timeouts, trace hooks and
 test transports then apply to msal's traffic too.
 """
@@ -17,16 +17,16 @@ from agentctl.errors import OAuthError, ProviderError
 from agentctl.oauth.transport import send
 
 if TYPE_CHECKING:
-    import httpx
     import msal
 
+    from agentctl.http_types import HttpClient, HttpResponse
     from agentctl.providers.entra.credentials import ClientCredential
 
 
 class MsalHttpClient:
     """The `http_client` msal calls; the caller owns (and closes) the httpx client."""
 
-    def __init__(self, client: httpx.Client) -> None:
+    def __init__(self, client: HttpClient) -> None:
         self._client = client
 
     def post(
@@ -36,7 +36,7 @@ class MsalHttpClient:
         data: Mapping[str, Any] | str | bytes | None = None,
         headers: Mapping[str, str] | None = None,
         **kwargs: Any,
-    ) -> httpx.Response:
+    ) -> HttpResponse:
         body: dict[str, Any] = (
             {"content": data} if isinstance(data, str | bytes) else {"data": _form(data)}
         )
@@ -55,7 +55,7 @@ class MsalHttpClient:
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         **kwargs: Any,
-    ) -> httpx.Response:
+    ) -> HttpResponse:
         return send(
             self._client,
             "GET",
@@ -79,7 +79,7 @@ def _form(data: Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 def confidential_app(
-    http: httpx.Client, *, client_id: str, credential: ClientCredential, authority: str
+    http: HttpClient, *, client_id: str, credential: ClientCredential, authority: str
 ) -> msal.ConfidentialClientApplication:
     import msal
 
@@ -94,9 +94,7 @@ def confidential_app(
         raise _authority_error(authority, exc) from None
 
 
-def public_app(
-    http: httpx.Client, *, client_id: str, authority: str
-) -> msal.PublicClientApplication:
+def public_app(http: HttpClient, *, client_id: str, authority: str) -> msal.PublicClientApplication:
     import msal
 
     try:

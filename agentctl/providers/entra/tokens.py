@@ -39,7 +39,7 @@ from agentctl.providers.entra.msal_client import (
 )
 
 if TYPE_CHECKING:
-    import httpx
+    from agentctl.http_types import HttpClient
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 OIDC_SCOPES = frozenset({"openid", "profile", "offline_access", "email"})
@@ -94,7 +94,7 @@ class EntraTokens:
     def __init__(
         self,
         settings: EntraSettings,
-        http: httpx.Client,
+        http: HttpClient,
         *,
         clock: Callable[[], float] = time.time,
     ) -> None:
