@@ -21,18 +21,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agentctl.core.checks import Check
 from agentctl.errors import AgentctlError, ConfigError
 from agentctl.exit_codes import ExitCode
-from agentctl.output.result import Result
-from agentctl.services.exchange_model import Run
-from agentctl.services.exchange_modes import Agent, Runner, Targets
 
 if TYPE_CHECKING:
     from agentctl.config.resolve import Settings
     from agentctl.http_types import HttpClient
     from agentctl.idp.service import IdpService
+    from agentctl.output.result import Result
     from agentctl.providers.local import LocalProvider
+    from agentctl.services.exchange_model import Run
+    from agentctl.services.exchange_modes import Agent, Runner
 
 COMMAND = ("demo",)
 DEMO_USER = "alice"
@@ -115,6 +114,7 @@ def ensure_agent(
     """The demo agent and what happened to it: `created`, `exists` or `replaced` (its record
     survived an IdP reset, so it is registered again)."""
     from agentctl.services import agents as store
+    from agentctl.services.exchange_modes import Agent
     from agentctl.services.register import RegisterRequest, register_agent
 
     record = store.find_record(settings, DEMO_AGENT)
@@ -148,7 +148,9 @@ def run_demo(
     service: IdpService | None = None,
 ) -> Result:
     from agentctl.idp.service import IdpService
+    from agentctl.output.result import Result
     from agentctl.providers.local import LocalProvider
+    from agentctl.services.exchange_modes import Runner, Targets
 
     settings = demo_settings()
     svc = service or IdpService.open()
@@ -226,6 +228,8 @@ def run_demo(
 
 def _show_to_resource(runner: Runner, run: Run) -> None:
     """Present the run's token to the resource it is for, and check what the resource saw."""
+    from agentctl.core.checks import Check
+
     token = run.token
     if run.error is not None or token is None or token.explanation is None:
         return

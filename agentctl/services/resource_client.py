@@ -11,11 +11,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from agentctl.errors import UsageError
-from agentctl.services.exchange_modes import Agent
 
 if TYPE_CHECKING:
     from agentctl.providers.base import IdentityProvider
     from agentctl.services.exchange_model import Run
+    from agentctl.services.exchange_modes import Agent
 
 AS_SECRET_ENV = "AGENTCTL_AS_CLIENT_SECRET"  # noqa: S105 - a variable name
 
@@ -39,6 +39,7 @@ def resource_client_resolver(
     client when that AS is on the same embedded IdP (it registers agents at every issuer
     that trusts it), else the agent's own client, said plainly."""
     from agentctl.providers.base import Credential
+    from agentctl.services.exchange_modes import Agent
 
     def resolve(run: Run | None, as_issuer: str, _as_provider: IdentityProvider) -> Agent:
         if as_client_id:
