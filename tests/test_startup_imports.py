@@ -26,10 +26,10 @@ _PROBE = (
 # urllib.request, which it pulls in) only for a URL outside this process
 # (agentctl.http_inprocess answers the IdP's own), httpcore (and trio) only for a socket, msal
 # only for Entra, keyring backends only to read a stored secret, rich's console only for a
-# terminal (a plain report uses rich's cell widths and line-wrapping, nothing else). The IdP's plugins (device
-# sign-in, authorization code, the demo resource and web app) load when a request needs them,
-# the --trace recorder only with --trace, the --emit renderers only with --emit, RFC 7591
-# registration only to register.
+# terminal (a plain report uses rich's cell widths and line-wrapping, nothing else). The IdP's
+# plugins (device sign-in, authorization code, the demo resource and web app) load when a
+# request needs them, the --trace recorder only with --trace, the --emit renderers only with
+# --emit, RFC 7591 registration only to register.
 NOT_LOADED = {
     "agentctl.idp.device",
     "agentctl.idp.authorize",
