@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterable
 from typing import Any, TextIO
 
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderableType
+from rich.segment import Segment
 from rich.theme import Theme
+
+from agentctl.output.controls import escape_controls, has_controls
 
 THEME = Theme(
     {
@@ -36,6 +40,16 @@ def _on_broken_pipe(self: Console) -> None:
 
 class _Console(Console):
     on_broken_pipe = _on_broken_pipe
+
+    def render(
+        self, renderable: RenderableType, options: ConsoleOptions | None = None
+    ) -> Iterable[Segment]:
+        # Data's control characters made visible (agentctl.output.controls); rich's own
+        # styling and cursor codes are not in segment text, or are control segments.
+        for segment in super().render(renderable, options):
+            if segment.control is None and has_controls(segment.text):
+                segment = Segment(escape_controls(segment.text), segment.style)
+            yield segment
 
     def print(self, *objects: Any, crop: bool = False, **kwargs: Any) -> None:
         # rich crops every line to the width by default; the layouts in agentctl.output.layout

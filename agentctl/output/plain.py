@@ -21,6 +21,7 @@ from rich._wrap import divide_line
 from rich.cells import cell_len
 
 from agentctl.output.columns import Col, column_widths, longest_word
+from agentctl.output.controls import escape_controls
 
 # rich drops these from any text it is given (bell, backspace, vertical tab, form feed, CR)
 _STRIPPED = str.maketrans(dict.fromkeys((7, 8, 11, 12, 13)))
@@ -104,7 +105,8 @@ class Writer:
 
     def line(self, text: str = "") -> None:
         for part in text.split("\n"):
-            self.stream.write(_rstrip_end(_expand_tabs(part), self.width) + "\n")
+            line = _rstrip_end(_expand_tabs(part), self.width)
+            self.stream.write(escape_controls(line) + "\n")  # as the console: after layout
 
     def folded(self, text: str) -> None:
         """Lines as rich prints text without `soft_wrap`: wrapped at spaces to the width, a
@@ -115,7 +117,7 @@ class Writer:
                 piece = _rstrip_end(piece, self.width)
                 if cell_len(piece) > self.width:
                     piece = _fit(piece, self.width)
-                self.stream.write(piece + "\n")
+                self.stream.write(escape_controls(piece) + "\n")
 
     def lines(self, lines: Sequence[str]) -> None:
         for text in lines:
