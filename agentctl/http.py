@@ -1,5 +1,8 @@
-"""The one place that builds HTTP clients. Everything else receives one as an argument,
-so tests swap transports (httpx.WSGITransport, MockTransport) and never patch libraries.
+"""The one place that builds HTTP clients for the network (and for anything handed a
+transport). Everything else receives one as an argument, so tests swap transports
+(httpx.WSGITransport, MockTransport) and never patch libraries. The embedded IdP in this
+process is reached without httpx (agentctl.http_inprocess, through
+agentctl.cli.context.http_for); its client builds its way out to other origins here.
 
 Every request made through such a client is bounded twice over:
 
@@ -38,6 +41,8 @@ from agentctl.http_base import (
 if TYPE_CHECKING:
     import ssl
 
+    from agentctl.http_types import EventHooks
+
 
 def build_http_client(
     *,
@@ -46,7 +51,7 @@ def build_http_client(
     timeout: float = DEFAULT_TIMEOUT,
     deadline: float = FETCH_DEADLINE,
     base_url: str = "",
-    event_hooks: dict[str, list[Callable[..., Any]]] | None = None,
+    event_hooks: EventHooks | None = None,
 ) -> httpx.Client:
     """An httpx.Client with agentctl's defaults: TLS verified (a private CA via `ca_bundle`
     or AGENTCTL_CA_BUNDLE), a User-Agent, a timeout, a total deadline and a byte cap per

@@ -141,10 +141,8 @@ class InProcessClient:
         self._fallback = fallback
         self._out: HttpClient | None = None
         self._remote_addr = remote_addr
-        self._hooks: EventHooks = {
-            "request": list((event_hooks or {}).get("request", [])),
-            "response": list((event_hooks or {}).get("response", [])),
-        }
+        self._hooks: EventHooks = {}
+        self.event_hooks = event_hooks or {}
 
     @property
     def event_hooks(self) -> EventHooks:

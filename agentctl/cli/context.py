@@ -11,14 +11,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import click
     import httpx
 
-    from agentctl.http_types import HttpClient
+    from agentctl.http_types import EventHooks, HttpClient
 
 
 def injected(ctx: click.Context | None, key: str) -> Any:
@@ -53,7 +52,7 @@ def http_for(
     *,
     embedded: bool = False,
     ca_bundle: str | None = None,
-    event_hooks: dict[str, list[Callable[..., Any]]] | None = None,
+    event_hooks: EventHooks | None = None,
 ) -> HttpClient:
     """The HTTP client for this command invocation (see the module docstring)."""
     if in_process(ctx, embedded=embedded):
@@ -61,7 +60,7 @@ def http_for(
         from agentctl.idp.constants import DEFAULT_BASE_URL
         from agentctl.idp.inprocess import in_process_app
 
-        def network(hooks: dict[str, list[Callable[..., Any]]]) -> HttpClient:
+        def network(hooks: EventHooks) -> HttpClient:
             from agentctl.http import build_http_client
 
             return build_http_client(ca_bundle=ca_bundle, event_hooks=hooks)

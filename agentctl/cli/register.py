@@ -4,19 +4,17 @@ credential (see agentctl.services.register)."""
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from agentctl.cli.options import JsonOpt, ProfileOpt, ShowSecretOpt, TraceOpt
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     import click
 
     from agentctl.config.resolve import Settings
-    from agentctl.http_types import HttpClient
+    from agentctl.http_types import EventHooks, HttpClient
 
 INITIAL_TOKEN_ENV = "AGENTCTL_INITIAL_ACCESS_TOKEN"  # noqa: S105 - a variable name
 
@@ -26,7 +24,7 @@ def client_for(
     settings: Settings,
     *,
     dry_run: bool = False,
-    event_hooks: dict[str, list[Callable[..., Any]]] | None = None,
+    event_hooks: EventHooks | None = None,
 ) -> HttpClient:
     """The HTTP client for a command on `settings`' IdP: in-process for the embedded IdP,
     injected in tests, else the network. With `dry_run`, writes are stopped (DryRunStop)."""

@@ -27,7 +27,7 @@ from agentctl.core.redact import (
 )
 
 if TYPE_CHECKING:
-    from agentctl.http_types import HttpClient, HttpRequest, HttpResponse
+    from agentctl.http_types import EventHooks, HttpClient, HttpRequest, HttpResponse
 
 # Fields whose value is a token worth decoding beside the trace line.
 TOKEN_FIELDS = frozenset(
@@ -127,7 +127,7 @@ class Tracer:
         if value:
             self._secrets.add(value)
 
-    def hooks(self) -> dict[str, list[Callable[..., Any]]]:
+    def hooks(self) -> EventHooks:
         return {"request": [self.on_request], "response": [self.on_response]}
 
     def attach(self, client: HttpClient) -> None:
